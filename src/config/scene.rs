@@ -1,0 +1,355 @@
+//! `SceneConfig`: everything people tune when a grasp misbehaves, applied by `scene::build`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Check, ConfigError, FieldError};
+
+/// The lift scene: robot source, physics options, actuators, cube, finger pads, sites, collision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SceneConfig {
+    /// Directory holding `so101_new_calib.xml` and its `assets/` meshes; empty = the pinned wheel
+    /// unpacked by `tools/setup.sh`.
+    pub robot_dir: PathBuf,
+    /// Solver and integrator options.
+    pub physics: PhysicsConfig,
+    /// Position-servo gains and force limits.
+    pub actuators: ActuatorConfig,
+    /// The cube to lift.
+    pub cube: CubeConfig,
+    /// The box pads at the fingertips.
+    pub pads: PadConfig,
+    /// Contact parameters of the pads (what touches the cube).
+    pub contact: ContactConfig,
+    /// TCP and grasp sites on the gripper body.
+    pub sites: SitesConfig,
+    /// Which robot geoms collide.
+    pub collision: CollisionConfig,
+    /// The grasp predicate.
+    pub grasp: GraspConfig,
+}
+
+/// MuJoCo's `<option>` values that matter for grasping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhysicsConfig {
+    /// Physics timestep in seconds.
+    pub timestep_secs: f64,
+    /// `euler`, `implicitfast`, `implicit` or `rk4`.
+    pub integrator: Integrator,
+    /// `newton`, `cg` or `pgs`.
+    pub solver: Solver,
+    /// `elliptic` or `pyramidal` friction cones.
+    pub cone: Cone,
+    /// Ratio of frictional to normal constraint impedance; higher stops slip.
+    pub impratio: f64,
+    /// Main solver iterations.
+    pub iterations: i64,
+    /// Noslip post-processing iterations (0 = off).
+    pub noslip_iterations: i64,
+}
+
+/// Numerical integrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrator {
+    /// Semi-implicit Euler.
+    Euler,
+    /// Implicit in velocity, fast variant.
+    Implicitfast,
+    /// Implicit in velocity.
+    Implicit,
+    /// Fourth-order Runge-Kutta.
+    Rk4,
+}
+
+/// Constraint solver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Solver {
+    /// Newton's method.
+    Newton,
+    /// Conjugate gradient.
+    Cg,
+    /// Projected Gauss-Seidel.
+    Pgs,
+}
+
+/// Friction cone type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cone {
+    /// Elliptic cones (stop slip better).
+    Elliptic,
+    /// Pyramidal cones.
+    Pyramidal,
+}
+
+/// Position servos of the six joints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActuatorConfig {
+    /// Proportional gain of every position servo (N m / rad).
+    pub kp: f64,
+    /// Force (torque) limit of the five arm servos, N m.
+    pub arm_force_limit: f64,
+    /// Force limit of the gripper servo, N m.
+    pub gripper_force_limit: f64,
+}
+
+/// The cube: a free box resting on the floor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CubeConfig {
+    /// Edge length in metres.
+    pub size_m: f64,
+    /// Mass in kilograms.
+    pub mass_kg: f64,
+    /// Sliding, torsional and rolling friction. MuJoCo takes the max with the other geom, so
+    /// against the pads (friction 1) this sliding value never applies.
+    pub friction: [f64; 3],
+}
+
+/// Box pads at the fingertips: what actually holds the cube.
+///
+/// Each pad is placed from a point on its jaw's contact surface (in the jaw body's frame) and the
+/// surface's inward normal: its centre sits `protrusion_m - half_size_m[axis]` along the normal,
+/// so the pad face stands `protrusion_m` proud of the jaw mesh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PadConfig {
+    /// Half sizes of the pad box (x, y, z in the pad frame), metres.
+    pub half_size_m: [f64; 3],
+    /// How far the pad face stands beyond the jaw mesh surface, metres.
+    pub protrusion_m: f64,
+    /// Contact-surface point of the static jaw, in the `gripper` body frame.
+    pub static_surface_point: [f64; 3],
+    /// Unit normal of that surface pointing toward the cube (gripper body frame).
+    pub static_surface_normal: [f64; 3],
+    /// Contact-surface point of the moving jaw, in the moving jaw body frame.
+    pub moving_surface_point: [f64; 3],
+    /// Unit normal of that surface pointing toward the cube (moving jaw frame).
+    pub moving_surface_normal: [f64; 3],
+}
+
+/// Contact parameters of the finger pads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContactConfig {
+    /// Sliding, torsional and rolling friction of the pads.
+    pub pad_friction: [f64; 3],
+    /// Contact dimensionality of the pads (1, 3, 4 or 6).
+    pub pad_condim: i64,
+    /// solref (time constant, damping ratio) of the pads.
+    pub pad_solref: [f64; 2],
+    /// solimp (dmin, dmax, width, midpoint, power) of the pads.
+    pub pad_solimp: [f64; 5],
+}
+
+/// Sites on the gripper body, in its frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SitesConfig {
+    /// `gripperframe`: the TCP, centred between the fingertips.
+    pub gripperframe_pos: [f64; 3],
+    /// `graspframe`: between the fingers, about 6 cm back toward the wrist.
+    pub graspframe_pos: [f64; 3],
+    /// Wrist camera position in the gripper body frame.
+    pub wrist_camera_pos: [f64; 3],
+    /// Wrist camera orientation (w, x, y, z) in the gripper body frame; it looks along its -z.
+    pub wrist_camera_quat: [f64; 4],
+    /// Wrist camera vertical field of view, degrees.
+    pub wrist_camera_fovy_deg: f64,
+}
+
+/// Collision set of the robot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollisionConfig {
+    /// Keep the collision meshes of the links that never touch the cube (base..lower arm).
+    /// Off by default: they only slow contact detection.
+    pub arm_link_meshes: bool,
+    /// Keep the wrist, gripper and jaw collision meshes (stops fingers passing through the cube).
+    pub hand_meshes: bool,
+}
+
+/// When the robot counts as grasping the cube.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraspConfig {
+    /// The gripper joint must be below this (rad; low = closed) ...
+    pub closed_below_rad: f64,
+    // ... and both pads must touch the cube.
+}
+
+impl Default for SceneConfig {
+    fn default() -> Self {
+        Self {
+            robot_dir: PathBuf::new(),
+            physics: PhysicsConfig::default(),
+            actuators: ActuatorConfig::default(),
+            cube: CubeConfig::default(),
+            pads: PadConfig::default(),
+            contact: ContactConfig::default(),
+            sites: SitesConfig::default(),
+            collision: CollisionConfig::default(),
+            grasp: GraspConfig::default(),
+        }
+    }
+}
+
+impl Default for PhysicsConfig {
+    fn default() -> Self {
+        Self {
+            timestep_secs: 0.002,
+            integrator: Integrator::Euler,
+            solver: Solver::Newton,
+            cone: Cone::Elliptic,
+            impratio: 10.0,
+            iterations: 100,
+            noslip_iterations: 3,
+        }
+    }
+}
+
+impl Default for ActuatorConfig {
+    fn default() -> Self {
+        Self { kp: 17.8, arm_force_limit: 3.35, gripper_force_limit: 10.0 }
+    }
+}
+
+impl Default for CubeConfig {
+    fn default() -> Self {
+        Self { size_m: 0.03, mass_kg: 0.03, friction: [0.5, 0.005, 0.0001] }
+    }
+}
+
+impl Default for PadConfig {
+    fn default() -> Self {
+        Self {
+            half_size_m: [0.00125; 3],
+            protrusion_m: 0.00015,
+            static_surface_point: [-0.0076, 0.0, -0.100],
+            static_surface_normal: [0.0, 0.0, 1.0],
+            moving_surface_point: [-0.0101, -0.076, 0.019],
+            moving_surface_normal: [0.0, 0.0, 1.0],
+        }
+    }
+}
+
+impl Default for ContactConfig {
+    fn default() -> Self {
+        Self {
+            pad_friction: [1.0, 0.05, 0.001],
+            pad_condim: 4,
+            pad_solref: [0.02, 1.0],
+            pad_solimp: [0.9, 0.95, 0.001, 0.5, 2.0],
+        }
+    }
+}
+
+impl Default for SitesConfig {
+    fn default() -> Self {
+        Self {
+            gripperframe_pos: [0.0, -0.0002, -0.0981],
+            graspframe_pos: [0.0023, 0.0001, -0.0378],
+            wrist_camera_pos: [0.0, 0.045, -0.03],
+            wrist_camera_quat: [0.9659, -0.2588, 0.0, 0.0],
+            wrist_camera_fovy_deg: 75.0,
+        }
+    }
+}
+
+impl Default for CollisionConfig {
+    fn default() -> Self {
+        Self { arm_link_meshes: false, hand_meshes: true }
+    }
+}
+
+impl Default for GraspConfig {
+    fn default() -> Self {
+        Self { closed_below_rad: 0.25 }
+    }
+}
+
+impl SceneConfig {
+    /// Loads and validates a scene config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        super::load_toml(path, Self::validate)
+    }
+
+    /// Parses and validates TOML text; `origin` names the source in errors.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        super::parse_toml(text, origin, Self::validate)
+    }
+
+    /// The robot directory, falling back to the one `tools/setup.sh` installed.
+    pub fn resolved_robot_dir(&self) -> PathBuf {
+        if self.robot_dir.as_os_str().is_empty() {
+            PathBuf::from(env!("SO101_DEFAULT_ROBOT_DIR"))
+        } else {
+            self.robot_dir.clone()
+        }
+    }
+
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let p = &self.physics;
+        Check::range("physics.timestep_secs", p.timestep_secs, 1e-5, 0.01)?;
+        Check::range("physics.impratio", p.impratio, 1.0, 100.0)?;
+        Check::int_range("physics.iterations", p.iterations, 1, 1000)?;
+        Check::int_range("physics.noslip_iterations", p.noslip_iterations, 0, 100)?;
+        let a = &self.actuators;
+        Check::range("actuators.kp", a.kp, 0.1, 1000.0)?;
+        Check::range("actuators.arm_force_limit", a.arm_force_limit, 0.01, 100.0)?;
+        Check::range("actuators.gripper_force_limit", a.gripper_force_limit, 0.01, 100.0)?;
+        let c = &self.cube;
+        Check::range("cube.size_m", c.size_m, 0.005, 0.08)?;
+        Check::range("cube.mass_kg", c.mass_kg, 0.001, 1.0)?;
+        Check::each("cube.friction", &c.friction, 0.0, 5.0)?;
+        let pad = &self.pads;
+        Check::each("pads.half_size_m", &pad.half_size_m, 0.0002, 0.01)?;
+        Check::range("pads.protrusion_m", pad.protrusion_m, -0.002, 0.002)?;
+        Check::each("pads.static_surface_point", &pad.static_surface_point, -0.2, 0.2)?;
+        Check::each("pads.moving_surface_point", &pad.moving_surface_point, -0.2, 0.2)?;
+        unit_vector("pads.static_surface_normal", pad.static_surface_normal)?;
+        unit_vector("pads.moving_surface_normal", pad.moving_surface_normal)?;
+        let k = &self.contact;
+        Check::each("contact.pad_friction", &k.pad_friction, 0.0, 5.0)?;
+        if ![1, 3, 4, 6].contains(&k.pad_condim) {
+            return Err(FieldError {
+                field: "contact.pad_condim".into(),
+                value: k.pad_condim.to_string(),
+                allowed: "one of 1, 3, 4, 6".into(),
+            });
+        }
+        Check::range("contact.pad_solref[0]", k.pad_solref[0], 1e-4, 1.0)?;
+        Check::range("contact.pad_solref[1]", k.pad_solref[1], 0.01, 10.0)?;
+        Check::range("contact.pad_solimp[0]", k.pad_solimp[0], 0.0, 0.9999)?;
+        Check::range("contact.pad_solimp[1]", k.pad_solimp[1], 0.0, 0.9999)?;
+        Check::range("contact.pad_solimp[2]", k.pad_solimp[2], 0.0, 0.1)?;
+        Check::range("contact.pad_solimp[3]", k.pad_solimp[3], 0.0, 1.0)?;
+        Check::range("contact.pad_solimp[4]", k.pad_solimp[4], 1.0, 10.0)?;
+        Check::each("sites.gripperframe_pos", &self.sites.gripperframe_pos, -0.2, 0.2)?;
+        Check::each("sites.graspframe_pos", &self.sites.graspframe_pos, -0.2, 0.2)?;
+        Check::each("sites.wrist_camera_pos", &self.sites.wrist_camera_pos, -0.3, 0.3)?;
+        Check::range("sites.wrist_camera_fovy_deg", self.sites.wrist_camera_fovy_deg, 10.0, 160.0)?;
+        Check::range("grasp.closed_below_rad", self.grasp.closed_below_rad, -0.17, 1.74)?;
+        Ok(())
+    }
+}
+
+fn unit_vector(field: &str, v: [f64; 3]) -> Result<(), FieldError> {
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if (norm - 1.0).abs() < 1e-3 {
+        Ok(())
+    } else {
+        Err(FieldError {
+            field: field.to_owned(),
+            value: format!("{v:?} (norm {norm:.4})"),
+            allowed: "a unit vector (norm 1 +/- 0.001)".to_owned(),
+        })
+    }
+}

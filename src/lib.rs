@@ -1,0 +1,21 @@
+//! so101-lab: a simulator and debugger for reinforcement learning on the SO-101 arm in MuJoCo.
+//!
+//! Layers of the headless core (no Bevy anywhere in here):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`config`] | typed config files, defaults, validation |
+//! | [`scene`] | building the lift scene (template + robot + MjSpec edits), name handles |
+//! | [`sim`] | `Sim`: stepping, reset, full-state save/restore, contacts, grasp predicate |
+//! | [`kinematics`] | site frames and the damped-least-squares IK |
+//! | [`scripted`] | the scripted top-down pick |
+//! | [`bench`] | physics benchmarks behind `so101-lab bench` |
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod fsutil;
+pub mod kinematics;
+pub mod scene;
+pub mod scripted;
+pub mod sim;

@@ -1,0 +1,364 @@
+//! Scene assembly: template + robot include, mesh paths, then the config's edits.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mujoco_rs::prelude::*;
+use mujoco_rs::wrappers::mj_editing::{MjsBody, MjsGeom};
+
+use super::handles::SceneHandles;
+use super::names;
+use crate::config::SceneConfig;
+
+/// Why a scene could not be built. Each variant names the file or element at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SceneError {
+    /// The robot MJCF is not where the config (or set-up) says.
+    #[error(
+        "robot model {path} not found (config field `robot_dir`; run tools/setup.sh to install \
+         the SO-101 wheel)"
+    )]
+    MissingRobotModel {
+        /// The expected file.
+        path: PathBuf,
+    },
+    /// The robot's mesh directory is missing.
+    #[error("mesh directory {path} not found (config field `robot_dir`; run tools/setup.sh)")]
+    MissingMeshDir {
+        /// The expected directory.
+        path: PathBuf,
+    },
+    /// A mesh file the robot references is missing.
+    #[error("mesh file {path} (mesh `{mesh}`) not found")]
+    MissingMesh {
+        /// The mesh name.
+        mesh: String,
+        /// The expected file.
+        path: PathBuf,
+    },
+    /// The scene template could not be read.
+    #[error("cannot read scene template {path}: {source}")]
+    Template {
+        /// The template file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// MuJoCo rejected the MJCF.
+    #[error("MJCF parse error in {path}: {message}")]
+    Parse {
+        /// The template file.
+        path: PathBuf,
+        /// MuJoCo's message.
+        message: String,
+    },
+    /// An element the scene edits does not exist in the robot model.
+    #[error("the scene has no {kind} named `{name}`")]
+    MissingElement {
+        /// Element kind (body, geom, site, joint, actuator, camera).
+        kind: &'static str,
+        /// The name looked up.
+        name: String,
+    },
+    /// An MjSpec edit failed.
+    #[error("scene edit failed ({what}): {message}")]
+    Edit {
+        /// The edit.
+        what: String,
+        /// MuJoCo's message.
+        message: String,
+    },
+    /// MuJoCo could not compile the edited spec.
+    #[error("scene compile failed: {0}")]
+    Compile(String),
+    /// The compiled scene could not be written.
+    #[error("cannot export the scene to {path}: {message}")]
+    Export {
+        /// The output file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// A compiled scene: the model, the config it came from, and its resolved names.
+#[derive(Debug, Clone)]
+pub struct BuiltScene {
+    /// The compiled model, shared by every `MjData` of this scene.
+    pub model: Arc<MjModel>,
+    /// The config the scene was built from.
+    pub config: SceneConfig,
+    /// Element ids looked up by name and validated.
+    pub handles: SceneHandles,
+}
+
+/// Our scene template shipped in `assets/`.
+pub fn template_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets").join("so101_lift.xml")
+}
+
+/// Builds and compiles the lift scene.
+pub fn build(config: &SceneConfig) -> Result<BuiltScene, SceneError> {
+    let mut spec = build_spec(config)?;
+    let model = spec.compile().map_err(|e| SceneError::Compile(edit_message(&e)))?;
+    let model = Arc::new(model);
+    let handles = SceneHandles::resolve(&model)?;
+    Ok(BuiltScene { model, config: config.clone(), handles })
+}
+
+/// Writes the fully built scene as standalone MJCF (absolute mesh paths), for MuJoCo's viewer.
+pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
+    let mut spec = build_spec(config)?;
+    // Compile first so a broken scene is reported as such, not as a save failure.
+    spec.compile().map_err(|e| SceneError::Compile(edit_message(&e)))?;
+    let xml = spec.save_xml_string(1 << 22).map_err(|e| SceneError::Export {
+        path: out.to_owned(),
+        message: edit_message(&e),
+    })?;
+    crate::fsutil::write_atomic(out, xml.as_bytes()).map_err(|e| SceneError::Export {
+        path: out.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Parses the template with the robot included and applies every config edit (not compiled).
+pub fn build_spec(config: &SceneConfig) -> Result<MjSpec, SceneError> {
+    let robot_dir = config.resolved_robot_dir();
+    let robot_xml = robot_dir.join(names::ROBOT_XML_FILE);
+    if !robot_xml.is_file() {
+        return Err(SceneError::MissingRobotModel { path: robot_xml });
+    }
+    let mesh_dir = robot_dir.join(names::ROBOT_MESH_DIR);
+    if !mesh_dir.is_dir() {
+        return Err(SceneError::MissingMeshDir { path: mesh_dir });
+    }
+    let template = template_path();
+    let text = std::fs::read_to_string(&template)
+        .map_err(|source| SceneError::Template { path: template.clone(), source })?;
+    let robot_xml = std::fs::canonicalize(&robot_xml).unwrap_or(robot_xml);
+    let text = text.replace(names::ROBOT_XML_PLACEHOLDER, &robot_xml.to_string_lossy());
+    let mut spec = MjSpec::from_xml_string(&text)
+        .map_err(|e| SceneError::Parse { path: template.clone(), message: edit_message(&e) })?;
+
+    relocate_meshes(&mut spec, &mesh_dir)?;
+    apply_physics(&mut spec, config);
+    apply_actuators(&mut spec, config)?;
+    apply_cube(&mut spec, config)?;
+    apply_collision_set(&mut spec, config)?;
+    remove_upstream_pads(&mut spec)?;
+    add_pads(&mut spec, config)?;
+    add_sites_and_camera(&mut spec, config)?;
+    Ok(spec)
+}
+
+fn edit_message(e: &MjEditError) -> String {
+    match e {
+        MjEditError::ParseFailed(m)
+        | MjEditError::CompileFailed(m)
+        | MjEditError::SaveFailed(m)
+        | MjEditError::OperationFailed(m)
+        | MjEditError::InvalidParameter(m) => m.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// MuJoCo resolves an included file's mesh paths against the include's folder, not its
+/// `meshdir`; point every mesh at the robot's mesh folder explicitly (also makes exports
+/// standalone).
+fn relocate_meshes(spec: &mut MjSpec, mesh_dir: &Path) -> Result<(), SceneError> {
+    spec.compiler_mut().set_meshdir("");
+    for mesh in spec.mesh_iter_mut() {
+        let file_name = Path::new(mesh.file()).file_name().map(|f| f.to_owned()).unwrap_or_default();
+        let path = mesh_dir.join(&file_name);
+        if !path.is_file() {
+            return Err(SceneError::MissingMesh { mesh: mesh.name().to_owned(), path });
+        }
+        mesh.set_file(&path.to_string_lossy());
+    }
+    Ok(())
+}
+
+fn apply_physics(spec: &mut MjSpec, config: &SceneConfig) {
+    use crate::config::{Cone, Integrator, Solver};
+    let p = &config.physics;
+    let opt = spec.option_mut();
+    opt.timestep = p.timestep_secs;
+    opt.integrator = match p.integrator {
+        Integrator::Euler => MjtIntegrator::mjINT_EULER,
+        Integrator::Implicitfast => MjtIntegrator::mjINT_IMPLICITFAST,
+        Integrator::Implicit => MjtIntegrator::mjINT_IMPLICIT,
+        Integrator::Rk4 => MjtIntegrator::mjINT_RK4,
+    } as i32;
+    opt.solver = match p.solver {
+        Solver::Newton => MjtSolver::mjSOL_NEWTON,
+        Solver::Cg => MjtSolver::mjSOL_CG,
+        Solver::Pgs => MjtSolver::mjSOL_PGS,
+    } as i32;
+    opt.cone = match p.cone {
+        Cone::Elliptic => MjtCone::mjCONE_ELLIPTIC,
+        Cone::Pyramidal => MjtCone::mjCONE_PYRAMIDAL,
+    } as i32;
+    opt.impratio = p.impratio;
+    // Validated to 1..=1000 and 0..=100.
+    opt.iterations = p.iterations as i32;
+    opt.noslip_iterations = p.noslip_iterations as i32;
+}
+
+fn apply_actuators(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
+    let a = &config.actuators;
+    for name in names::ALL_JOINTS {
+        let act = spec
+            .actuator_mut(name)
+            .ok_or_else(|| missing("actuator", name))?;
+        let limit =
+            if name == names::GRIPPER_JOINT { a.gripper_force_limit } else { a.arm_force_limit };
+        *act.forcerange_mut() = [-limit, limit];
+        // A position servo is gain kp on ctrl and bias -kp on the joint position.
+        act.gainprm_mut()[0] = a.kp;
+        act.biasprm_mut()[1] = -a.kp;
+    }
+    Ok(())
+}
+
+fn apply_cube(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
+    let c = &config.cube;
+    let half = c.size_m / 2.0;
+    let geom = spec.geom_mut(names::CUBE_GEOM).ok_or_else(|| missing("geom", names::CUBE_GEOM))?;
+    *geom.size_mut() = [half; 3];
+    geom.set_mass(c.mass_kg);
+    *geom.friction_mut() = c.friction;
+    let body = spec
+        .world_body_mut()
+        .child_mut(names::CUBE_BODY)
+        .ok_or_else(|| missing("body", names::CUBE_BODY))?;
+    body.pos_mut()[2] = half;
+    Ok(())
+}
+
+fn set_collides(geom: &mut MjsGeom, collides: bool) {
+    let bit = i32::from(collides);
+    geom.set_contype(bit);
+    geom.set_conaffinity(bit);
+}
+
+/// Upstream collision geoms are the group-3 duplicates of the visual meshes. Keep only what can
+/// touch the cube or the floor in a pick; the rest cost collision time for nothing.
+fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
+    let c = &config.collision;
+    let world = spec.world_body_mut();
+    let mut apply = |body_name: &str, keep: bool| -> Result<(), SceneError> {
+        let body: &mut MjsBody =
+            world.child_mut(body_name).ok_or_else(|| missing("body", body_name))?;
+        for geom in body.geom_iter_mut(false) {
+            if geom.group() == 3 && geom.contype() != 0 {
+                set_collides(geom, keep);
+            }
+        }
+        Ok(())
+    };
+    for body in names::ARM_LINK_BODIES {
+        apply(body, c.arm_link_meshes)?;
+    }
+    for body in [names::WRIST_BODY, names::GRIPPER_BODY, names::MOVING_JAW_BODY] {
+        apply(body, c.hand_meshes)?;
+    }
+    Ok(())
+}
+
+fn remove_upstream_pads(spec: &mut MjSpec) -> Result<(), SceneError> {
+    for name in names::UPSTREAM_PAD_GEOMS {
+        // The upstream model may drop its pads one day; nothing to remove then.
+        let Some(geom) = spec.geom_mut(name) else { continue };
+        // SAFETY: `geom` is a live element of `spec`, and the handle is not used after the
+        // call (it goes out of scope at the end of this iteration).
+        unsafe { geom.delete() }.map_err(|e| SceneError::Edit {
+            what: format!("remove upstream pad `{name}`"),
+            message: edit_message(&e),
+        })?;
+    }
+    Ok(())
+}
+
+fn add_pads(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
+    let p = &config.pads;
+    let pads = [
+        (names::GRIPPER_BODY, names::STATIC_PAD_GEOM, p.static_surface_point, p.static_surface_normal),
+        (names::MOVING_JAW_BODY, names::MOVING_PAD_GEOM, p.moving_surface_point, p.moving_surface_normal),
+    ];
+    for (body_name, geom_name, point, normal) in pads {
+        let (pos, quat) = pad_pose(point, normal, p.half_size_m[2], p.protrusion_m);
+        let body = spec
+            .world_body_mut()
+            .child_mut(body_name)
+            .ok_or_else(|| missing("body", body_name))?;
+        let geom = body.add_geom();
+        geom.set_name(geom_name).map_err(|e| SceneError::Edit {
+            what: format!("name pad `{geom_name}`"),
+            message: edit_message(&e),
+        })?;
+        geom.set_type(MjtGeomBase::mjGEOM_BOX);
+        *geom.size_mut() = p.half_size_m;
+        *geom.pos_mut() = pos;
+        *geom.quat_mut() = quat;
+        geom.set_group(3);
+        set_collides(geom, true);
+        let k = &config.contact;
+        *geom.friction_mut() = k.pad_friction;
+        // Validated to one of 1, 3, 4, 6.
+        geom.set_condim(k.pad_condim as i32);
+        *geom.solref_mut() = k.pad_solref;
+        *geom.solimp_mut() = k.pad_solimp;
+        // Pads are small: give them a nominal mass so they do not shift the jaw inertia.
+        geom.set_mass(0.0005);
+        *geom.rgba_mut() = [0.1, 0.8, 0.3, 1.0];
+    }
+    Ok(())
+}
+
+/// Pad centre and orientation: pad z along the surface normal, face `protrusion` proud.
+fn pad_pose(point: [f64; 3], normal: [f64; 3], half_depth: f64, protrusion: f64) -> ([f64; 3], [f64; 4]) {
+    use nalgebra::{UnitQuaternion, Vector3};
+    let n = Vector3::from(normal).normalize();
+    let centre = Vector3::from(point) + n * (protrusion - half_depth);
+    let rot = UnitQuaternion::rotation_between(&Vector3::z(), &n)
+        .unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Vector3::x_axis(), std::f64::consts::PI));
+    let q = rot.quaternion();
+    (centre.into(), [q.w, q.i, q.j, q.k])
+}
+
+fn add_sites_and_camera(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
+    let s = &config.sites;
+    let site = spec
+        .site_mut(names::GRIPPERFRAME_SITE)
+        .ok_or_else(|| missing("site", names::GRIPPERFRAME_SITE))?;
+    *site.pos_mut() = s.gripperframe_pos;
+    let gripper_quat = *site.quat();
+    let body = spec
+        .world_body_mut()
+        .child_mut(names::GRIPPER_BODY)
+        .ok_or_else(|| missing("body", names::GRIPPER_BODY))?;
+    let grasp = body.add_site();
+    grasp.set_name(names::GRASPFRAME_SITE).map_err(|e| SceneError::Edit {
+        what: "add site graspframe".into(),
+        message: edit_message(&e),
+    })?;
+    *grasp.pos_mut() = s.graspframe_pos;
+    // Same orientation as the TCP so both frames read the same in overlays.
+    *grasp.quat_mut() = gripper_quat;
+    grasp.set_group(3);
+    *grasp.size_mut() = [0.004, 0.004, 0.004];
+    let cam = body.add_camera();
+    cam.set_name(names::WRIST_CAMERA).map_err(|e| SceneError::Edit {
+        what: "add wrist camera".into(),
+        message: edit_message(&e),
+    })?;
+    *cam.pos_mut() = s.wrist_camera_pos;
+    *cam.quat_mut() = s.wrist_camera_quat;
+    cam.set_fovy(s.wrist_camera_fovy_deg);
+    Ok(())
+}
+
+fn missing(kind: &'static str, name: &str) -> SceneError {
+    SceneError::MissingElement { kind, name: name.to_owned() }
+}
