@@ -110,9 +110,10 @@ pub fn physics(scene: &BuiltScene, pick: &PickConfig, sim_secs: f64) -> PhysicsB
     }
 }
 
+/// Every upstream collision mesh on, no replacement boxes: the model as published.
 fn all_meshes(config: &SceneConfig) -> crate::config::CollisionConfig {
     let mut c = config.collision.clone();
-    c.arm_link_meshes = true;
-    c.hand_meshes = true;
+    c.mesh_bodies = crate::scene::names::ALL_ROBOT_BODIES.iter().map(|s| (*s).to_owned()).collect();
+    c.boxes.clear();
     c
 }

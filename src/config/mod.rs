@@ -6,7 +6,7 @@
 mod scene;
 
 pub use scene::{
-    ActuatorConfig, CollisionConfig, Cone, ContactConfig, CubeConfig, GraspConfig, Integrator, PadConfig,
+    ActuatorConfig, CollisionBox, CollisionConfig, Cone, ContactConfig, CubeConfig, GraspConfig, Integrator, PadConfig,
     PhysicsConfig, SceneConfig, SitesConfig, Solver,
 };
 

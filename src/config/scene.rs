@@ -146,6 +146,8 @@ pub struct ContactConfig {
     pub pad_solref: [f64; 2],
     /// solimp (dmin, dmax, width, midpoint, power) of the pads.
     pub pad_solimp: [f64; 5],
+    /// Weight of the pads' solref/solimp when MuJoCo mixes them with the cube's (cube: 1).
+    pub pad_solmix: f64,
 }
 
 /// Sites on the gripper body, in its frame.
@@ -165,14 +167,32 @@ pub struct SitesConfig {
 }
 
 /// Collision set of the robot.
+///
+/// Robot collision geoms get contype 2 / conaffinity 1 and the world (floor, cube) 1 / 1, so the
+/// robot touches the floor and the cube but never itself (its links overlap at the joints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollisionConfig {
-    /// Keep the collision meshes of the links that never touch the cube (base..lower arm).
-    /// Off by default: they only slow contact detection.
-    pub arm_link_meshes: bool,
-    /// Keep the wrist, gripper and jaw collision meshes (stops fingers passing through the cube).
-    pub hand_meshes: bool,
+    /// Bodies whose upstream collision meshes (convex hulls) stay on. The others are switched
+    /// off: the base and shoulder never reach the cube, and the hulls of the hand fill the gap
+    /// between the jaws, so the hand collides through `boxes` instead.
+    pub mesh_bodies: Vec<String>,
+    /// Primitive boxes that replace the hand's hull collision.
+    pub boxes: Vec<CollisionBox>,
+}
+
+/// An axis-aligned collision box in a body's frame, given by two opposite corners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollisionBox {
+    /// Body the box is attached to.
+    pub body: String,
+    /// Geom name.
+    pub name: String,
+    /// Lower corner (x, y, z), metres, body frame.
+    pub min: [f64; 3],
+    /// Upper corner.
+    pub max: [f64; 3],
 }
 
 /// When the robot counts as grasping the cube.
@@ -231,10 +251,10 @@ impl Default for PadConfig {
         Self {
             half_size_m: [0.00125; 3],
             protrusion_m: 0.00015,
-            static_surface_point: [-0.0076, 0.0, -0.100],
-            static_surface_normal: [0.0, 0.0, 1.0],
-            moving_surface_point: [-0.0101, -0.076, 0.019],
-            moving_surface_normal: [0.0, 0.0, 1.0],
+            static_surface_point: [-0.0079, -0.0002, -0.0965],
+            static_surface_normal: [1.0, 0.0, 0.0],
+            moving_surface_point: [-0.0123, -0.07305, 0.0189],
+            moving_surface_normal: [-1.0, 0.0, 0.0],
         }
     }
 }
@@ -243,9 +263,10 @@ impl Default for ContactConfig {
     fn default() -> Self {
         Self {
             pad_friction: [1.0, 0.05, 0.001],
-            pad_condim: 4,
-            pad_solref: [0.02, 1.0],
-            pad_solimp: [0.9, 0.95, 0.001, 0.5, 2.0],
+            pad_condim: 3,
+            pad_solref: [0.004, 1.0],
+            pad_solimp: [0.95, 0.99, 0.001, 0.5, 2.0],
+            pad_solmix: 1000.0,
         }
     }
 }
@@ -253,8 +274,8 @@ impl Default for ContactConfig {
 impl Default for SitesConfig {
     fn default() -> Self {
         Self {
-            gripperframe_pos: [0.0, -0.0002, -0.0981],
-            graspframe_pos: [0.0023, 0.0001, -0.0378],
+            gripperframe_pos: [0.00725, -0.0002, -0.0965],
+            graspframe_pos: [0.00725, -0.0002, -0.0365],
             wrist_camera_pos: [0.0, 0.045, -0.03],
             wrist_camera_quat: [0.9659, -0.2588, 0.0, 0.0],
             wrist_camera_fovy_deg: 75.0,
@@ -264,7 +285,26 @@ impl Default for SitesConfig {
 
 impl Default for CollisionConfig {
     fn default() -> Self {
-        Self { arm_link_meshes: false, hand_meshes: true }
+        let b = |body: &str, name: &str, min: [f64; 3], max: [f64; 3]| CollisionBox {
+            body: body.to_owned(),
+            name: name.to_owned(),
+            min,
+            max,
+        };
+        Self {
+            mesh_bodies: vec!["upper_arm".into(), "lower_arm".into(), "wrist".into()],
+            boxes: vec![
+                b("gripper", "fixed_finger_tip", [-0.0141, -0.0058, -0.1044], [-0.0079, 0.0054, -0.0942]),
+                b("gripper", "fixed_finger_mid", [-0.0212, -0.0076, -0.0942], [-0.0099, 0.0071, -0.0810]),
+                b("gripper", "fixed_finger_up", [-0.0284, -0.0089, -0.0810], [-0.0116, 0.0084, -0.0610]),
+                b("gripper", "fixed_finger_root", [-0.0345, -0.0121, -0.0610], [-0.0133, 0.0117, -0.0430]),
+                b("gripper", "gripper_housing", [-0.0352, -0.0280, -0.0430], [0.0300, 0.0240, 0.0010]),
+                b("moving_jaw_so101_v1", "moving_finger_tip", [-0.0123, -0.0820, 0.0140], [-0.0030, -0.0718, 0.0238]),
+                b("moving_jaw_so101_v1", "moving_finger_mid", [-0.0103, -0.0718, 0.0118], [0.0015, -0.0618, 0.0260]),
+                b("moving_jaw_so101_v1", "moving_finger_up", [-0.0083, -0.0618, 0.0090], [0.0070, -0.0280, 0.0290]),
+                b("moving_jaw_so101_v1", "moving_jaw_root", [-0.0100, -0.0280, -0.0050], [0.0100, 0.0090, 0.0430]),
+            ],
+        }
     }
 }
 
@@ -325,6 +365,7 @@ impl SceneConfig {
                 allowed: "one of 1, 3, 4, 6".into(),
             });
         }
+        Check::range("contact.pad_solmix", k.pad_solmix, 0.0, 1e6)?;
         Check::range("contact.pad_solref[0]", k.pad_solref[0], 1e-4, 1.0)?;
         Check::range("contact.pad_solref[1]", k.pad_solref[1], 0.01, 10.0)?;
         Check::range("contact.pad_solimp[0]", k.pad_solimp[0], 0.0, 0.9999)?;
@@ -336,6 +377,17 @@ impl SceneConfig {
         Check::each("sites.graspframe_pos", &self.sites.graspframe_pos, -0.2, 0.2)?;
         Check::each("sites.wrist_camera_pos", &self.sites.wrist_camera_pos, -0.3, 0.3)?;
         Check::range("sites.wrist_camera_fovy_deg", self.sites.wrist_camera_fovy_deg, 10.0, 160.0)?;
+        for (i, b) in self.collision.boxes.iter().enumerate() {
+            for k in 0..3 {
+                if !(b.min[k] < b.max[k]) || !(b.min[k].abs() < 0.5 && b.max[k].abs() < 0.5) {
+                    return Err(FieldError {
+                        field: format!("collision.boxes[{i}] ({})", b.name),
+                        value: format!("min {:?} max {:?}", b.min, b.max),
+                        allowed: "min < max on every axis, within +/-0.5 m".into(),
+                    });
+                }
+            }
+        }
         Check::range("grasp.closed_below_rad", self.grasp.closed_below_rad, -0.17, 1.74)?;
         Ok(())
     }

@@ -236,32 +236,54 @@ fn apply_cube(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError>
     Ok(())
 }
 
-fn set_collides(geom: &mut MjsGeom, collides: bool) {
-    let bit = i32::from(collides);
-    geom.set_contype(bit);
-    geom.set_conaffinity(bit);
+/// Robot geoms: contype 2 / conaffinity 1. World geoms (floor, cube) keep 1 / 1. A pair collides
+/// when (contype1 & conaffinity2) | (contype2 & conaffinity1) is non-zero, so the robot meets
+/// the world but never itself.
+const ROBOT_CONTYPE: i32 = 2;
+const ROBOT_CONAFFINITY: i32 = 1;
+
+fn set_robot_collision(geom: &mut MjsGeom, collides: bool) {
+    if collides {
+        geom.set_contype(ROBOT_CONTYPE);
+        geom.set_conaffinity(ROBOT_CONAFFINITY);
+    } else {
+        geom.set_contype(0);
+        geom.set_conaffinity(0);
+    }
 }
 
-/// Upstream collision geoms are the group-3 duplicates of the visual meshes. Keep only what can
-/// touch the cube or the floor in a pick; the rest cost collision time for nothing.
+/// Upstream collision geoms are group-3 duplicates of the visual meshes. Keep the hulls of the
+/// configured bodies, switch the rest off, and add the configured boxes.
 fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
     let c = &config.collision;
-    let world = spec.world_body_mut();
-    let mut apply = |body_name: &str, keep: bool| -> Result<(), SceneError> {
+    for name in c.mesh_bodies.iter().map(String::as_str).chain(names::ALL_ROBOT_BODIES) {
+        if spec.world_body().child(name).is_none() {
+            return Err(missing("body", name));
+        }
+    }
+    for body_name in names::ALL_ROBOT_BODIES {
+        let keep = c.mesh_bodies.iter().any(|b| b == body_name);
         let body: &mut MjsBody =
-            world.child_mut(body_name).ok_or_else(|| missing("body", body_name))?;
+            spec.world_body_mut().child_mut(body_name).ok_or_else(|| missing("body", body_name))?;
         for geom in body.geom_iter_mut(false) {
             if geom.group() == 3 && geom.contype() != 0 {
-                set_collides(geom, keep);
+                set_robot_collision(geom, keep);
             }
         }
-        Ok(())
-    };
-    for body in names::ARM_LINK_BODIES {
-        apply(body, c.arm_link_meshes)?;
     }
-    for body in [names::WRIST_BODY, names::GRIPPER_BODY, names::MOVING_JAW_BODY] {
-        apply(body, c.hand_meshes)?;
+    for b in &c.boxes {
+        let body = spec.world_body_mut().child_mut(&b.body).ok_or_else(|| missing("body", &b.body))?;
+        let geom = body.add_geom();
+        geom.set_name(&b.name).map_err(|e| SceneError::Edit {
+            what: format!("add collision box `{}`", b.name),
+            message: edit_message(&e),
+        })?;
+        geom.set_type(MjtGeomBase::mjGEOM_BOX);
+        *geom.size_mut() = std::array::from_fn(|k| (b.max[k] - b.min[k]) / 2.0);
+        *geom.pos_mut() = std::array::from_fn(|k| (b.max[k] + b.min[k]) / 2.0);
+        geom.set_group(3);
+        set_robot_collision(geom, true);
+        *geom.rgba_mut() = [0.3, 0.6, 1.0, 0.4];
     }
     Ok(())
 }
@@ -302,13 +324,14 @@ fn add_pads(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
         *geom.pos_mut() = pos;
         *geom.quat_mut() = quat;
         geom.set_group(3);
-        set_collides(geom, true);
+        set_robot_collision(geom, true);
         let k = &config.contact;
         *geom.friction_mut() = k.pad_friction;
         // Validated to one of 1, 3, 4, 6.
         geom.set_condim(k.pad_condim as i32);
         *geom.solref_mut() = k.pad_solref;
         *geom.solimp_mut() = k.pad_solimp;
+        geom.set_solmix(k.pad_solmix);
         // Pads are small: give them a nominal mass so they do not shift the jaw inertia.
         geom.set_mass(0.0005);
         *geom.rgba_mut() = [0.1, 0.8, 0.3, 1.0];

@@ -16,10 +16,9 @@ pub const WRIST_FLEX_INDEX: usize = 3;
 /// Index of `gripper` in [`ALL_JOINTS`].
 pub const GRIPPER_INDEX: usize = 5;
 
-/// Robot links that never come near the cube in a top-down pick.
-pub const ARM_LINK_BODIES: [&str; 4] = ["base", "shoulder", "upper_arm", "lower_arm"];
-/// The wrist link.
-pub const WRIST_BODY: &str = "wrist";
+/// Every body of the robot, base to moving jaw.
+pub const ALL_ROBOT_BODIES: [&str; 7] =
+    ["base", "shoulder", "upper_arm", "lower_arm", "wrist", "gripper", "moving_jaw_so101_v1"];
 /// The gripper body: static jaw, `gripperframe`, `graspframe`, static pad, wrist camera.
 pub const GRIPPER_BODY: &str = "gripper";
 /// The moving jaw body.
