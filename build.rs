@@ -14,8 +14,14 @@ fn main() {
         println!("cargo::rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }
     if let Some(dir) = canonical_env_dir("LIBTORCH") {
-        println!("cargo::rustc-link-arg=-Wl,-rpath,{}", dir.join("lib").display());
+        println!(
+            "cargo::rustc-link-arg=-Wl,-rpath,{}",
+            dir.join("lib").display()
+        );
     }
     let robot_dir = canonical_env_dir("SO101_ROBOT_DIR").unwrap_or_default();
-    println!("cargo::rustc-env=SO101_DEFAULT_ROBOT_DIR={}", robot_dir.display());
+    println!(
+        "cargo::rustc-env=SO101_DEFAULT_ROBOT_DIR={}",
+        robot_dir.display()
+    );
 }

@@ -34,7 +34,11 @@ pub struct PhysicsBench {
 impl fmt::Display for PhysicsBench {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:>10.0}"));
-        writeln!(f, "physics benchmark ({} s simulated per case, 1 thread)", self.sim_secs)?;
+        writeln!(
+            f,
+            "physics benchmark ({} s simulated per case, 1 thread)",
+            self.sim_secs
+        )?;
         writeln!(f, "                       lean collision   all link meshes")?;
         writeln!(
             f,
@@ -69,7 +73,14 @@ pub fn free_arm_rate(scene: &BuiltScene, sim_secs: f64) -> f64 {
         if i % 10 == 0 {
             let t = i as f64 * dt;
             let s = (t * 1.5).sin();
-            sim.set_controls(&[0.6 * s, 0.5 * s - 0.3, 0.6 * s + 0.3, 0.8 * s, 1.2 * s, 0.5 + 0.4 * s]);
+            sim.set_controls(&[
+                0.6 * s,
+                0.5 * s - 0.3,
+                0.6 * s + 0.3,
+                0.8 * s,
+                1.2 * s,
+                0.5 + 0.4 * s,
+            ]);
         }
         sim.step();
     }
@@ -104,7 +115,9 @@ pub fn physics(scene: &BuiltScene, pick: &PickConfig, sim_secs: f64) -> PhysicsB
         free_arm_steps_per_sec: free,
         grasped_steps_per_sec: grasped,
         free_arm_all_meshes_steps_per_sec: all_scene.as_ref().map(|s| free_arm_rate(s, sim_secs)),
-        grasped_all_meshes_steps_per_sec: all_scene.as_ref().map(|s| grasped_rate(s, pick, sim_secs)),
+        grasped_all_meshes_steps_per_sec: all_scene
+            .as_ref()
+            .map(|s| grasped_rate(s, pick, sim_secs)),
         pick_secs,
         pick_sim_secs: outcome.steps as f64 * scene.model.opt().timestep,
     }
@@ -113,7 +126,10 @@ pub fn physics(scene: &BuiltScene, pick: &PickConfig, sim_secs: f64) -> PhysicsB
 /// Every upstream collision mesh on, no replacement boxes: the model as published.
 fn all_meshes(config: &SceneConfig) -> crate::config::CollisionConfig {
     let mut c = config.collision.clone();
-    c.mesh_bodies = crate::scene::names::ALL_ROBOT_BODIES.iter().map(|s| (*s).to_owned()).collect();
+    c.mesh_bodies = crate::scene::names::ALL_ROBOT_BODIES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     c.boxes.clear();
     c
 }

@@ -56,7 +56,10 @@ pub struct SceneArgs {
 impl SceneArgs {
     /// Loads the chosen (or default) scene config.
     pub fn load(&self) -> anyhow::Result<SceneConfig> {
-        let path = self.scene.clone().unwrap_or_else(|| default_configs_dir().join("scene.toml"));
+        let path = self
+            .scene
+            .clone()
+            .unwrap_or_else(|| default_configs_dir().join("scene.toml"));
         Ok(SceneConfig::load(&path)?)
     }
 }
@@ -122,7 +125,9 @@ pub enum BenchCommand {
 
 /// Loads the pick config (default `configs/pick.toml`).
 pub fn load_pick_config(path: Option<&PathBuf>) -> anyhow::Result<PickConfig> {
-    let path = path.cloned().unwrap_or_else(|| default_configs_dir().join("pick.toml"));
+    let path = path
+        .cloned()
+        .unwrap_or_else(|| default_configs_dir().join("pick.toml"));
     Ok(PickConfig::load(&path)?)
 }
 
@@ -151,7 +156,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(BenchCommand::Physics { json, sim_secs, scene }) => {
+        Command::Bench(BenchCommand::Physics {
+            json,
+            sim_secs,
+            scene,
+        }) => {
             let built = crate::scene::build(&scene.load()?)?;
             let pick = load_pick_config(None)?;
             let report = crate::bench::physics(&built, &pick, sim_secs);
@@ -169,7 +178,13 @@ fn pick(args: &PickArgs) -> anyhow::Result<()> {
     let scene_cfg = args.scene.load()?;
     let pick_cfg = load_pick_config(args.pick_config.as_ref())?;
     let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
-    let report = crate::scripted::run_picks(&scene, &pick_cfg, args.first_seed, args.seeds, args.yaw.to_radians());
+    let report = crate::scripted::run_picks(
+        &scene,
+        &pick_cfg,
+        args.first_seed,
+        args.seeds,
+        args.yaw.to_radians(),
+    );
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -195,8 +210,19 @@ fn pick(args: &PickArgs) -> anyhow::Result<()> {
         100.0 * report.success_rate,
         args.yaw
     );
-    let kinds: Vec<String> = report.failures.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    println!("failures: {}", if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") });
+    let kinds: Vec<String> = report
+        .failures
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    println!(
+        "failures: {}",
+        if kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            kinds.join(", ")
+        }
+    );
     println!(
         "worst: min cube z {:.4} m, hold tilt {:.2} deg, penetration {:.2} mm",
         report.worst_min_cube_z,

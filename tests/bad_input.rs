@@ -21,7 +21,8 @@ fn default_text() -> String {
 #[test]
 fn wrong_type_names_file_and_field() {
     let text = default_text().replace("mass_kg = 0.03", "mass_kg = \"heavy\"");
-    let err = SceneConfig::from_toml_str(&text, Path::new("configs/bad.toml")).expect_err("must fail");
+    let err =
+        SceneConfig::from_toml_str(&text, Path::new("configs/bad.toml")).expect_err("must fail");
     let msg = err.to_string();
     println!("{msg}");
     assert!(matches!(err, ConfigError::Parse { .. }));
@@ -37,7 +38,12 @@ fn out_of_range_names_file_field_and_range() {
     let msg = err.to_string();
     println!("{msg}");
     match &err {
-        ConfigError::OutOfRange { path, field, allowed, .. } => {
+        ConfigError::OutOfRange {
+            path,
+            field,
+            allowed,
+            ..
+        } => {
             assert_eq!(path, Path::new("my_scene.toml"));
             assert_eq!(field, "physics.impratio");
             assert!(allowed.contains("1 ..= 100"), "{allowed}");
@@ -64,13 +70,23 @@ fn missing_mesh_directory_is_reported() {
     // A robot dir with the MJCF but without its meshes.
     let dir = temp_dir("nomesh");
     let real = SceneConfig::default().resolved_robot_dir();
-    std::fs::copy(real.join("so101_new_calib.xml"), dir.join("so101_new_calib.xml")).expect("copy");
-    let cfg = SceneConfig { robot_dir: dir.clone(), ..SceneConfig::default() };
+    std::fs::copy(
+        real.join("so101_new_calib.xml"),
+        dir.join("so101_new_calib.xml"),
+    )
+    .expect("copy");
+    let cfg = SceneConfig {
+        robot_dir: dir.clone(),
+        ..SceneConfig::default()
+    };
     let err = build(&cfg).expect_err("must fail");
     let msg = err.to_string();
     println!("{msg}");
     assert!(matches!(err, SceneError::MissingMeshDir { .. }));
-    assert!(msg.contains(&dir.join("assets").display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&dir.join("assets").display().to_string()),
+        "{msg}"
+    );
     assert!(msg.contains("robot_dir"), "{msg}");
 }
 
@@ -78,9 +94,17 @@ fn missing_mesh_directory_is_reported() {
 fn missing_single_mesh_is_reported() {
     let dir = temp_dir("onemesh");
     let real = SceneConfig::default().resolved_robot_dir();
-    std::fs::copy(real.join("so101_new_calib.xml"), dir.join("so101_new_calib.xml")).expect("copy");
+    std::fs::copy(
+        real.join("so101_new_calib.xml"),
+        dir.join("so101_new_calib.xml"),
+    )
+    .expect("copy");
     std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
-    let err = build(&SceneConfig { robot_dir: dir, ..SceneConfig::default() }).expect_err("must fail");
+    let err = build(&SceneConfig {
+        robot_dir: dir,
+        ..SceneConfig::default()
+    })
+    .expect_err("must fail");
     assert!(matches!(err, SceneError::MissingMesh { .. }), "{err}");
     assert!(err.to_string().contains(".stl"), "{err}");
 }
@@ -88,7 +112,11 @@ fn missing_single_mesh_is_reported() {
 #[test]
 fn missing_robot_model_is_reported() {
     let dir = temp_dir("norobot");
-    let err = build(&SceneConfig { robot_dir: dir.clone(), ..SceneConfig::default() }).expect_err("must fail");
+    let err = build(&SceneConfig {
+        robot_dir: dir.clone(),
+        ..SceneConfig::default()
+    })
+    .expect_err("must fail");
     assert!(matches!(err, SceneError::MissingRobotModel { .. }), "{err}");
     assert!(err.to_string().contains("so101_new_calib.xml"), "{err}");
 }
@@ -96,9 +124,17 @@ fn missing_robot_model_is_reported() {
 #[test]
 fn malformed_robot_mjcf_is_a_parse_error() {
     let dir = temp_dir("badxml");
-    std::fs::write(dir.join("so101_new_calib.xml"), "<mujoco><worldbody><body name='x'>").expect("write");
+    std::fs::write(
+        dir.join("so101_new_calib.xml"),
+        "<mujoco><worldbody><body name='x'>",
+    )
+    .expect("write");
     std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
-    let err = build(&SceneConfig { robot_dir: dir, ..SceneConfig::default() }).expect_err("must fail");
+    let err = build(&SceneConfig {
+        robot_dir: dir,
+        ..SceneConfig::default()
+    })
+    .expect_err("must fail");
     assert!(matches!(err, SceneError::Parse { .. }), "{err}");
 }
 

@@ -7,7 +7,8 @@ use so101_lab::scripted::PickConfig;
 
 /// The default scene from configs/scene.toml.
 pub fn default_scene() -> BuiltScene {
-    let cfg = SceneConfig::load(&default_configs_dir().join("scene.toml")).expect("configs/scene.toml loads");
+    let cfg = SceneConfig::load(&default_configs_dir().join("scene.toml"))
+        .expect("configs/scene.toml loads");
     build(&cfg).expect("default scene builds")
 }
 

@@ -39,21 +39,32 @@ fn ik_reaches_200_random_top_down_targets_within_1mm() {
     let mut active = [true; 6];
     active[WRIST_ROLL_INDEX] = false;
     active[GRIPPER_INDEX] = false;
-    let config = IkConfig { tolerance_m: 1e-4, max_iterations: 2000, ..IkConfig::default() };
-    let mut ik = IkSolver::new(scene.model.clone(), handles.gripperframe_site, &handles.joints, active, config);
+    let config = IkConfig {
+        tolerance_m: 1e-4,
+        max_iterations: 2000,
+        ..IkConfig::default()
+    };
+    let mut ik = IkSolver::new(
+        scene.model.clone(),
+        handles.gripperframe_site,
+        &handles.joints,
+        active,
+        config,
+    );
 
     // Reachable by construction: random arm joints, wrist flexed to top-down, TCP in the box.
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut targets = Vec::new();
     while targets.len() < 200 {
         let mut q = [0.0; 6];
-        for i in 0..3 {
-            let r = handles.joints[i].range;
-            q[i] = rng.random_range(r[0]..r[1]);
+        for (qi, joint) in q.iter_mut().zip(&handles.joints).take(3) {
+            *qi = rng.random_range(joint.range[0]..joint.range[1]);
         }
         let pose = make_top_down(&mut sim, &mut ik, &mut q);
         let p = pose.pos;
-        let in_box = (0.15..=0.40).contains(&p.x) && (-0.20..=0.20).contains(&p.y) && (0.02..=0.25).contains(&p.z);
+        let in_box = (0.15..=0.40).contains(&p.x)
+            && (-0.20..=0.20).contains(&p.y)
+            && (0.02..=0.25).contains(&p.z);
         if in_box && frames::top_down_error(&pose) < 1e-3 {
             targets.push(p);
         }

@@ -6,8 +6,8 @@
 mod scene;
 
 pub use scene::{
-    ActuatorConfig, CollisionBox, CollisionConfig, Cone, ContactConfig, CubeConfig, GraspConfig, Integrator, PadConfig,
-    PhysicsConfig, SceneConfig, SitesConfig, Solver,
+    ActuatorConfig, CollisionBox, CollisionConfig, Cone, ContactConfig, CubeConfig, GraspConfig,
+    Integrator, PadConfig, PhysicsConfig, SceneConfig, SitesConfig, Solver,
 };
 
 use std::fmt;
@@ -34,7 +34,9 @@ pub enum ConfigError {
         message: String,
     },
     /// A value is outside its allowed range.
-    #[error("invalid config {path}: field `{field}` = {value} is out of range (allowed: {allowed})")]
+    #[error(
+        "invalid config {path}: field `{field}` = {value} is out of range (allowed: {allowed})"
+    )]
     OutOfRange {
         /// The file.
         path: PathBuf,
@@ -60,7 +62,11 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` = {} (allowed: {})", self.field, self.value, self.allowed)
+        write!(
+            f,
+            "`{}` = {} (allowed: {})",
+            self.field, self.value, self.allowed
+        )
     }
 }
 

@@ -236,13 +236,21 @@ impl Default for PhysicsConfig {
 
 impl Default for ActuatorConfig {
     fn default() -> Self {
-        Self { kp: 17.8, arm_force_limit: 3.35, gripper_force_limit: 10.0 }
+        Self {
+            kp: 17.8,
+            arm_force_limit: 3.35,
+            gripper_force_limit: 10.0,
+        }
     }
 }
 
 impl Default for CubeConfig {
     fn default() -> Self {
-        Self { size_m: 0.03, mass_kg: 0.03, friction: [0.5, 0.005, 0.0001] }
+        Self {
+            size_m: 0.03,
+            mass_kg: 0.03,
+            friction: [0.5, 0.005, 0.0001],
+        }
     }
 }
 
@@ -294,15 +302,60 @@ impl Default for CollisionConfig {
         Self {
             mesh_bodies: vec!["upper_arm".into(), "lower_arm".into(), "wrist".into()],
             boxes: vec![
-                b("gripper", "fixed_finger_tip", [-0.0141, -0.0058, -0.1044], [-0.0079, 0.0054, -0.0942]),
-                b("gripper", "fixed_finger_mid", [-0.0212, -0.0076, -0.0942], [-0.0099, 0.0071, -0.0810]),
-                b("gripper", "fixed_finger_up", [-0.0284, -0.0089, -0.0810], [-0.0116, 0.0084, -0.0610]),
-                b("gripper", "fixed_finger_root", [-0.0345, -0.0121, -0.0610], [-0.0133, 0.0117, -0.0430]),
-                b("gripper", "gripper_housing", [-0.0352, -0.0280, -0.0430], [0.0300, 0.0240, 0.0010]),
-                b("moving_jaw_so101_v1", "moving_finger_tip", [-0.0123, -0.0820, 0.0140], [-0.0030, -0.0718, 0.0238]),
-                b("moving_jaw_so101_v1", "moving_finger_mid", [-0.0103, -0.0718, 0.0118], [0.0015, -0.0618, 0.0260]),
-                b("moving_jaw_so101_v1", "moving_finger_up", [-0.0083, -0.0618, 0.0090], [0.0070, -0.0280, 0.0290]),
-                b("moving_jaw_so101_v1", "moving_jaw_root", [-0.0100, -0.0280, -0.0050], [0.0100, 0.0090, 0.0430]),
+                b(
+                    "gripper",
+                    "fixed_finger_tip",
+                    [-0.0141, -0.0058, -0.1044],
+                    [-0.0079, 0.0054, -0.0942],
+                ),
+                b(
+                    "gripper",
+                    "fixed_finger_mid",
+                    [-0.0212, -0.0076, -0.0942],
+                    [-0.0099, 0.0071, -0.0810],
+                ),
+                b(
+                    "gripper",
+                    "fixed_finger_up",
+                    [-0.0284, -0.0089, -0.0810],
+                    [-0.0116, 0.0084, -0.0610],
+                ),
+                b(
+                    "gripper",
+                    "fixed_finger_root",
+                    [-0.0345, -0.0121, -0.0610],
+                    [-0.0133, 0.0117, -0.0430],
+                ),
+                b(
+                    "gripper",
+                    "gripper_housing",
+                    [-0.0352, -0.0280, -0.0430],
+                    [0.0300, 0.0240, 0.0010],
+                ),
+                b(
+                    "moving_jaw_so101_v1",
+                    "moving_finger_tip",
+                    [-0.0123, -0.0820, 0.0140],
+                    [-0.0030, -0.0718, 0.0238],
+                ),
+                b(
+                    "moving_jaw_so101_v1",
+                    "moving_finger_mid",
+                    [-0.0103, -0.0718, 0.0118],
+                    [0.0015, -0.0618, 0.0260],
+                ),
+                b(
+                    "moving_jaw_so101_v1",
+                    "moving_finger_up",
+                    [-0.0083, -0.0618, 0.0090],
+                    [0.0070, -0.0280, 0.0290],
+                ),
+                b(
+                    "moving_jaw_so101_v1",
+                    "moving_jaw_root",
+                    [-0.0100, -0.0280, -0.0050],
+                    [0.0100, 0.0090, 0.0430],
+                ),
             ],
         }
     }
@@ -310,7 +363,9 @@ impl Default for CollisionConfig {
 
 impl Default for GraspConfig {
     fn default() -> Self {
-        Self { closed_below_rad: 0.25 }
+        Self {
+            closed_below_rad: 0.25,
+        }
     }
 }
 
@@ -344,7 +399,12 @@ impl SceneConfig {
         let a = &self.actuators;
         Check::range("actuators.kp", a.kp, 0.1, 1000.0)?;
         Check::range("actuators.arm_force_limit", a.arm_force_limit, 0.01, 100.0)?;
-        Check::range("actuators.gripper_force_limit", a.gripper_force_limit, 0.01, 100.0)?;
+        Check::range(
+            "actuators.gripper_force_limit",
+            a.gripper_force_limit,
+            0.01,
+            100.0,
+        )?;
         let c = &self.cube;
         Check::range("cube.size_m", c.size_m, 0.005, 0.08)?;
         Check::range("cube.mass_kg", c.mass_kg, 0.001, 1.0)?;
@@ -352,8 +412,18 @@ impl SceneConfig {
         let pad = &self.pads;
         Check::each("pads.half_size_m", &pad.half_size_m, 0.0002, 0.01)?;
         Check::range("pads.protrusion_m", pad.protrusion_m, -0.002, 0.002)?;
-        Check::each("pads.static_surface_point", &pad.static_surface_point, -0.2, 0.2)?;
-        Check::each("pads.moving_surface_point", &pad.moving_surface_point, -0.2, 0.2)?;
+        Check::each(
+            "pads.static_surface_point",
+            &pad.static_surface_point,
+            -0.2,
+            0.2,
+        )?;
+        Check::each(
+            "pads.moving_surface_point",
+            &pad.moving_surface_point,
+            -0.2,
+            0.2,
+        )?;
         unit_vector("pads.static_surface_normal", pad.static_surface_normal)?;
         unit_vector("pads.moving_surface_normal", pad.moving_surface_normal)?;
         let k = &self.contact;
@@ -373,13 +443,35 @@ impl SceneConfig {
         Check::range("contact.pad_solimp[2]", k.pad_solimp[2], 0.0, 0.1)?;
         Check::range("contact.pad_solimp[3]", k.pad_solimp[3], 0.0, 1.0)?;
         Check::range("contact.pad_solimp[4]", k.pad_solimp[4], 1.0, 10.0)?;
-        Check::each("sites.gripperframe_pos", &self.sites.gripperframe_pos, -0.2, 0.2)?;
-        Check::each("sites.graspframe_pos", &self.sites.graspframe_pos, -0.2, 0.2)?;
-        Check::each("sites.wrist_camera_pos", &self.sites.wrist_camera_pos, -0.3, 0.3)?;
-        Check::range("sites.wrist_camera_fovy_deg", self.sites.wrist_camera_fovy_deg, 10.0, 160.0)?;
+        Check::each(
+            "sites.gripperframe_pos",
+            &self.sites.gripperframe_pos,
+            -0.2,
+            0.2,
+        )?;
+        Check::each(
+            "sites.graspframe_pos",
+            &self.sites.graspframe_pos,
+            -0.2,
+            0.2,
+        )?;
+        Check::each(
+            "sites.wrist_camera_pos",
+            &self.sites.wrist_camera_pos,
+            -0.3,
+            0.3,
+        )?;
+        Check::range(
+            "sites.wrist_camera_fovy_deg",
+            self.sites.wrist_camera_fovy_deg,
+            10.0,
+            160.0,
+        )?;
         for (i, b) in self.collision.boxes.iter().enumerate() {
             for k in 0..3 {
-                if !(b.min[k] < b.max[k]) || !(b.min[k].abs() < 0.5 && b.max[k].abs() < 0.5) {
+                let ordered = b.min[k] < b.max[k];
+                let inside = b.min[k].abs() < 0.5 && b.max[k].abs() < 0.5;
+                if !(ordered && inside) {
                     return Err(FieldError {
                         field: format!("collision.boxes[{i}] ({})", b.name),
                         value: format!("min {:?} max {:?}", b.min, b.max),
@@ -388,7 +480,12 @@ impl SceneConfig {
                 }
             }
         }
-        Check::range("grasp.closed_below_rad", self.grasp.closed_below_rad, -0.17, 1.74)?;
+        Check::range(
+            "grasp.closed_below_rad",
+            self.grasp.closed_below_rad,
+            -0.17,
+            1.74,
+        )?;
         Ok(())
     }
 }

@@ -30,7 +30,10 @@ pub fn approach_dir(pose: &Pose) -> Vector3<f64> {
 
 /// Angle between the approach direction and straight down, radians.
 pub fn top_down_error(pose: &Pose) -> f64 {
-    approach_dir(pose).dot(&-Vector3::z()).clamp(-1.0, 1.0).acos()
+    approach_dir(pose)
+        .dot(&-Vector3::z())
+        .clamp(-1.0, 1.0)
+        .acos()
 }
 
 /// World poses of the static and moving pads (geom frames).

@@ -62,12 +62,18 @@ pub struct IkTarget {
 impl IkTarget {
     /// Position only.
     pub fn position(pos: Vector3<f64>) -> Self {
-        Self { pos, approach: None }
+        Self {
+            pos,
+            approach: None,
+        }
     }
 
     /// Position with the fingers pointing straight down.
     pub fn top_down(pos: Vector3<f64>) -> Self {
-        Self { pos, approach: Some(-Vector3::z()) }
+        Self {
+            pos,
+            approach: Some(-Vector3::z()),
+        }
     }
 }
 
@@ -117,7 +123,13 @@ impl IkSolver {
         config: IkConfig,
     ) -> Self {
         let scratch = MjData::new(model);
-        Self { config, site, joints: joints.to_vec(), active, scratch }
+        Self {
+            config,
+            site,
+            joints: joints.to_vec(),
+            active,
+            scratch,
+        }
     }
 
     /// The tuning in use.
@@ -134,7 +146,11 @@ impl IkSolver {
         let site_pos = Vector3::from(data.site_xpos()[self.site]);
         let pos_err = target.pos - site_pos;
         let xmat = data.site_xmat()[self.site];
-        let axis = Vector3::new(xmat[APPROACH_AXIS], xmat[3 + APPROACH_AXIS], xmat[6 + APPROACH_AXIS]);
+        let axis = Vector3::new(
+            xmat[APPROACH_AXIS],
+            xmat[3 + APPROACH_AXIS],
+            xmat[6 + APPROACH_AXIS],
+        );
 
         let rows = if target.approach.is_some() { 5 } else { 3 };
         let mut j = DMatrix::<f64>::zeros(rows, cols.len());
@@ -168,10 +184,15 @@ impl IkSolver {
         let dq_active = j.transpose() * sol;
         let mut dq = [0.0; 6];
         for (c, &ji) in cols.iter().enumerate() {
-            let step = (gain * dq_active[c]).clamp(-self.config.max_step_rad, self.config.max_step_rad);
+            let step =
+                (gain * dq_active[c]).clamp(-self.config.max_step_rad, self.config.max_step_rad);
             dq[ji] = if step.is_finite() { step } else { 0.0 };
         }
-        IkStep { dq, pos_err: pos_err.norm(), rot_err }
+        IkStep {
+            dq,
+            pos_err: pos_err.norm(),
+            rot_err,
+        }
     }
 
     /// Pose of `site` for joint positions `q` (rest of `qpos` from `data`), kinematics only.
@@ -189,10 +210,19 @@ impl IkSolver {
 
     /// Iterates DLS steps on the scratch data from `q0` (with the rest of `qpos` taken from
     /// `data`) until both tolerances are met or the iteration cap is reached.
-    pub fn solve<M: ModelType>(&mut self, data: &MjData<M>, q0: [f64; 6], target: &IkTarget) -> IkSolution {
+    pub fn solve<M: ModelType>(
+        &mut self,
+        data: &MjData<M>,
+        q0: [f64; 6],
+        target: &IkTarget,
+    ) -> IkSolution {
         self.scratch.qpos_mut().copy_from_slice(data.qpos());
         let mut q = q0;
-        let mut last = IkStep { dq: [0.0; 6], pos_err: f64::INFINITY, rot_err: f64::INFINITY };
+        let mut last = IkStep {
+            dq: [0.0; 6],
+            pos_err: f64::INFINITY,
+            rot_err: f64::INFINITY,
+        };
         for it in 0..=self.config.max_iterations {
             for (jh, v) in self.joints.iter().zip(&q) {
                 self.scratch.qpos_mut()[jh.qpos_adr] = *v;
@@ -215,13 +245,23 @@ impl IkSolver {
                 q[i] = (q[i] + last.dq[i]).clamp(jh.range[0], jh.range[1]);
             }
         }
-        IkSolution { q, pos_err: last.pos_err, rot_err: last.rot_err, iterations: self.config.max_iterations, converged: false }
+        IkSolution {
+            q,
+            pos_err: last.pos_err,
+            rot_err: last.rot_err,
+            iterations: self.config.max_iterations,
+            converged: false,
+        }
     }
 }
 
 /// Two unit vectors perpendicular to `a` and to each other.
 fn perpendicular_basis(a: &Vector3<f64>) -> (Vector3<f64>, Vector3<f64>) {
-    let helper = if a.x.abs() < 0.9 { Vector3::x() } else { Vector3::y() };
+    let helper = if a.x.abs() < 0.9 {
+        Vector3::x()
+    } else {
+        Vector3::y()
+    };
     let b1 = a.cross(&helper).normalize();
     let b2 = a.cross(&b1);
     (b1, b2)

@@ -95,27 +95,38 @@ pub struct BuiltScene {
 
 /// Our scene template shipped in `assets/`.
 pub fn template_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets").join("so101_lift.xml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("so101_lift.xml")
 }
 
 /// Builds and compiles the lift scene.
 pub fn build(config: &SceneConfig) -> Result<BuiltScene, SceneError> {
     let mut spec = build_spec(config)?;
-    let model = spec.compile().map_err(|e| SceneError::Compile(edit_message(&e)))?;
+    let model = spec
+        .compile()
+        .map_err(|e| SceneError::Compile(edit_message(&e)))?;
     let model = Arc::new(model);
     let handles = SceneHandles::resolve(&model)?;
-    Ok(BuiltScene { model, config: config.clone(), handles })
+    Ok(BuiltScene {
+        model,
+        config: config.clone(),
+        handles,
+    })
 }
 
 /// Writes the fully built scene as standalone MJCF (absolute mesh paths), for MuJoCo's viewer.
 pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
     let mut spec = build_spec(config)?;
     // Compile first so a broken scene is reported as such, not as a save failure.
-    spec.compile().map_err(|e| SceneError::Compile(edit_message(&e)))?;
-    let xml = spec.save_xml_string(1 << 22).map_err(|e| SceneError::Export {
-        path: out.to_owned(),
-        message: edit_message(&e),
-    })?;
+    spec.compile()
+        .map_err(|e| SceneError::Compile(edit_message(&e)))?;
+    let xml = spec
+        .save_xml_string(1 << 22)
+        .map_err(|e| SceneError::Export {
+            path: out.to_owned(),
+            message: edit_message(&e),
+        })?;
     crate::fsutil::write_atomic(out, xml.as_bytes()).map_err(|e| SceneError::Export {
         path: out.to_owned(),
         message: e.to_string(),
@@ -134,12 +145,16 @@ pub fn build_spec(config: &SceneConfig) -> Result<MjSpec, SceneError> {
         return Err(SceneError::MissingMeshDir { path: mesh_dir });
     }
     let template = template_path();
-    let text = std::fs::read_to_string(&template)
-        .map_err(|source| SceneError::Template { path: template.clone(), source })?;
+    let text = std::fs::read_to_string(&template).map_err(|source| SceneError::Template {
+        path: template.clone(),
+        source,
+    })?;
     let robot_xml = std::fs::canonicalize(&robot_xml).unwrap_or(robot_xml);
     let text = text.replace(names::ROBOT_XML_PLACEHOLDER, &robot_xml.to_string_lossy());
-    let mut spec = MjSpec::from_xml_string(&text)
-        .map_err(|e| SceneError::Parse { path: template.clone(), message: edit_message(&e) })?;
+    let mut spec = MjSpec::from_xml_string(&text).map_err(|e| SceneError::Parse {
+        path: template.clone(),
+        message: edit_message(&e),
+    })?;
 
     relocate_meshes(&mut spec, &mesh_dir)?;
     apply_physics(&mut spec, config);
@@ -169,10 +184,16 @@ fn edit_message(e: &MjEditError) -> String {
 fn relocate_meshes(spec: &mut MjSpec, mesh_dir: &Path) -> Result<(), SceneError> {
     spec.compiler_mut().set_meshdir("");
     for mesh in spec.mesh_iter_mut() {
-        let file_name = Path::new(mesh.file()).file_name().map(|f| f.to_owned()).unwrap_or_default();
+        let file_name = Path::new(mesh.file())
+            .file_name()
+            .map(|f| f.to_owned())
+            .unwrap_or_default();
         let path = mesh_dir.join(&file_name);
         if !path.is_file() {
-            return Err(SceneError::MissingMesh { mesh: mesh.name().to_owned(), path });
+            return Err(SceneError::MissingMesh {
+                mesh: mesh.name().to_owned(),
+                path,
+            });
         }
         mesh.set_file(&path.to_string_lossy());
     }
@@ -211,8 +232,11 @@ fn apply_actuators(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneE
         let act = spec
             .actuator_mut(name)
             .ok_or_else(|| missing("actuator", name))?;
-        let limit =
-            if name == names::GRIPPER_JOINT { a.gripper_force_limit } else { a.arm_force_limit };
+        let limit = if name == names::GRIPPER_JOINT {
+            a.gripper_force_limit
+        } else {
+            a.arm_force_limit
+        };
         *act.forcerange_mut() = [-limit, limit];
         // A position servo is gain kp on ctrl and bias -kp on the joint position.
         act.gainprm_mut()[0] = a.kp;
@@ -224,7 +248,9 @@ fn apply_actuators(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneE
 fn apply_cube(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
     let c = &config.cube;
     let half = c.size_m / 2.0;
-    let geom = spec.geom_mut(names::CUBE_GEOM).ok_or_else(|| missing("geom", names::CUBE_GEOM))?;
+    let geom = spec
+        .geom_mut(names::CUBE_GEOM)
+        .ok_or_else(|| missing("geom", names::CUBE_GEOM))?;
     *geom.size_mut() = [half; 3];
     geom.set_mass(c.mass_kg);
     *geom.friction_mut() = c.friction;
@@ -256,15 +282,22 @@ fn set_robot_collision(geom: &mut MjsGeom, collides: bool) {
 /// configured bodies, switch the rest off, and add the configured boxes.
 fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
     let c = &config.collision;
-    for name in c.mesh_bodies.iter().map(String::as_str).chain(names::ALL_ROBOT_BODIES) {
+    for name in c
+        .mesh_bodies
+        .iter()
+        .map(String::as_str)
+        .chain(names::ALL_ROBOT_BODIES)
+    {
         if spec.world_body().child(name).is_none() {
             return Err(missing("body", name));
         }
     }
     for body_name in names::ALL_ROBOT_BODIES {
         let keep = c.mesh_bodies.iter().any(|b| b == body_name);
-        let body: &mut MjsBody =
-            spec.world_body_mut().child_mut(body_name).ok_or_else(|| missing("body", body_name))?;
+        let body: &mut MjsBody = spec
+            .world_body_mut()
+            .child_mut(body_name)
+            .ok_or_else(|| missing("body", body_name))?;
         for geom in body.geom_iter_mut(false) {
             if geom.group() == 3 && geom.contype() != 0 {
                 set_robot_collision(geom, keep);
@@ -272,7 +305,10 @@ fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), Sc
         }
     }
     for b in &c.boxes {
-        let body = spec.world_body_mut().child_mut(&b.body).ok_or_else(|| missing("body", &b.body))?;
+        let body = spec
+            .world_body_mut()
+            .child_mut(&b.body)
+            .ok_or_else(|| missing("body", &b.body))?;
         let geom = body.add_geom();
         geom.set_name(&b.name).map_err(|e| SceneError::Edit {
             what: format!("add collision box `{}`", b.name),
@@ -291,7 +327,9 @@ fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), Sc
 fn remove_upstream_pads(spec: &mut MjSpec) -> Result<(), SceneError> {
     for name in names::UPSTREAM_PAD_GEOMS {
         // The upstream model may drop its pads one day; nothing to remove then.
-        let Some(geom) = spec.geom_mut(name) else { continue };
+        let Some(geom) = spec.geom_mut(name) else {
+            continue;
+        };
         // SAFETY: `geom` is a live element of `spec`, and the handle is not used after the
         // call (it goes out of scope at the end of this iteration).
         unsafe { geom.delete() }.map_err(|e| SceneError::Edit {
@@ -305,8 +343,18 @@ fn remove_upstream_pads(spec: &mut MjSpec) -> Result<(), SceneError> {
 fn add_pads(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
     let p = &config.pads;
     let pads = [
-        (names::GRIPPER_BODY, names::STATIC_PAD_GEOM, p.static_surface_point, p.static_surface_normal),
-        (names::MOVING_JAW_BODY, names::MOVING_PAD_GEOM, p.moving_surface_point, p.moving_surface_normal),
+        (
+            names::GRIPPER_BODY,
+            names::STATIC_PAD_GEOM,
+            p.static_surface_point,
+            p.static_surface_normal,
+        ),
+        (
+            names::MOVING_JAW_BODY,
+            names::MOVING_PAD_GEOM,
+            p.moving_surface_point,
+            p.moving_surface_normal,
+        ),
     ];
     for (body_name, geom_name, point, normal) in pads {
         let (pos, quat) = pad_pose(point, normal, p.half_size_m[2], p.protrusion_m);
@@ -340,12 +388,18 @@ fn add_pads(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
 }
 
 /// Pad centre and orientation: pad z along the surface normal, face `protrusion` proud.
-fn pad_pose(point: [f64; 3], normal: [f64; 3], half_depth: f64, protrusion: f64) -> ([f64; 3], [f64; 4]) {
+fn pad_pose(
+    point: [f64; 3],
+    normal: [f64; 3],
+    half_depth: f64,
+    protrusion: f64,
+) -> ([f64; 3], [f64; 4]) {
     use nalgebra::{UnitQuaternion, Vector3};
     let n = Vector3::from(normal).normalize();
     let centre = Vector3::from(point) + n * (protrusion - half_depth);
-    let rot = UnitQuaternion::rotation_between(&Vector3::z(), &n)
-        .unwrap_or_else(|| UnitQuaternion::from_axis_angle(&Vector3::x_axis(), std::f64::consts::PI));
+    let rot = UnitQuaternion::rotation_between(&Vector3::z(), &n).unwrap_or_else(|| {
+        UnitQuaternion::from_axis_angle(&Vector3::x_axis(), std::f64::consts::PI)
+    });
     let q = rot.quaternion();
     (centre.into(), [q.w, q.i, q.j, q.k])
 }
@@ -362,20 +416,23 @@ fn add_sites_and_camera(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), S
         .child_mut(names::GRIPPER_BODY)
         .ok_or_else(|| missing("body", names::GRIPPER_BODY))?;
     let grasp = body.add_site();
-    grasp.set_name(names::GRASPFRAME_SITE).map_err(|e| SceneError::Edit {
-        what: "add site graspframe".into(),
-        message: edit_message(&e),
-    })?;
+    grasp
+        .set_name(names::GRASPFRAME_SITE)
+        .map_err(|e| SceneError::Edit {
+            what: "add site graspframe".into(),
+            message: edit_message(&e),
+        })?;
     *grasp.pos_mut() = s.graspframe_pos;
     // Same orientation as the TCP so both frames read the same in overlays.
     *grasp.quat_mut() = gripper_quat;
     grasp.set_group(3);
     *grasp.size_mut() = [0.004, 0.004, 0.004];
     let cam = body.add_camera();
-    cam.set_name(names::WRIST_CAMERA).map_err(|e| SceneError::Edit {
-        what: "add wrist camera".into(),
-        message: edit_message(&e),
-    })?;
+    cam.set_name(names::WRIST_CAMERA)
+        .map_err(|e| SceneError::Edit {
+            what: "add wrist camera".into(),
+            message: edit_message(&e),
+        })?;
     *cam.pos_mut() = s.wrist_camera_pos;
     *cam.quat_mut() = s.wrist_camera_quat;
     cam.set_fovy(s.wrist_camera_fovy_deg);
@@ -383,5 +440,8 @@ fn add_sites_and_camera(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), S
 }
 
 fn missing(kind: &'static str, name: &str) -> SceneError {
-    SceneError::MissingElement { kind, name: name.to_owned() }
+    SceneError::MissingElement {
+        kind,
+        name: name.to_owned(),
+    }
 }

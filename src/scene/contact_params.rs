@@ -34,7 +34,12 @@ impl std::fmt::Display for EffectiveContact {
 
 /// Effective contact parameters of geoms `g1` and `g2` of `model`.
 pub fn effective_contact(model: &MjModel, g1: usize, g2: usize) -> EffectiveContact {
-    let name = |g| model.id_to_name(MjtObjBase::mjOBJ_GEOM, g).unwrap_or("?").to_owned();
+    let name = |g| {
+        model
+            .id_to_name(MjtObjBase::mjOBJ_GEOM, g)
+            .unwrap_or("?")
+            .to_owned()
+    };
     let priority = model.geom_priority();
     let friction = model.geom_friction();
     let condim = model.geom_condim();

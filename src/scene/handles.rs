@@ -55,10 +55,18 @@ pub struct SceneHandles {
     pub cameras: Vec<(&'static str, usize)>,
 }
 
-fn id(model: &MjModel, kind: MjtObjBase, label: &'static str, name: &str) -> Result<usize, SceneError> {
+fn id(
+    model: &MjModel,
+    kind: MjtObjBase,
+    label: &'static str,
+    name: &str,
+) -> Result<usize, SceneError> {
     model
         .name_to_id(kind, name)
-        .ok_or_else(|| SceneError::MissingElement { kind: label, name: name.to_owned() })
+        .ok_or_else(|| SceneError::MissingElement {
+            kind: label,
+            name: name.to_owned(),
+        })
 }
 
 impl SceneHandles {
@@ -108,7 +116,10 @@ impl SceneHandles {
     pub fn site_by_name(model: &MjModel, name: &str) -> Result<usize, SceneError> {
         model
             .name_to_id(MjtObjBase::mjOBJ_SITE, name)
-            .ok_or_else(|| SceneError::MissingElement { kind: "site", name: name.to_owned() })
+            .ok_or_else(|| SceneError::MissingElement {
+                kind: "site",
+                name: name.to_owned(),
+            })
     }
 
     /// The gripper joint.

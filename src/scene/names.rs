@@ -2,13 +2,24 @@
 //! (`SceneHandles`); nothing else hard-codes an element.
 
 /// Arm joints in kinematic order, then the gripper; actuators carry the same names.
-pub const ARM_JOINTS: [&str; 5] =
-    ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"];
+pub const ARM_JOINTS: [&str; 5] = [
+    "shoulder_pan",
+    "shoulder_lift",
+    "elbow_flex",
+    "wrist_flex",
+    "wrist_roll",
+];
 /// The moving-jaw joint (low = closed).
 pub const GRIPPER_JOINT: &str = "gripper";
 /// All six actuated joints, arm first.
-pub const ALL_JOINTS: [&str; 6] =
-    ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"];
+pub const ALL_JOINTS: [&str; 6] = [
+    "shoulder_pan",
+    "shoulder_lift",
+    "elbow_flex",
+    "wrist_flex",
+    "wrist_roll",
+    "gripper",
+];
 /// Index of `wrist_roll` in [`ALL_JOINTS`].
 pub const WRIST_ROLL_INDEX: usize = 4;
 /// Index of `wrist_flex` in [`ALL_JOINTS`].
@@ -17,8 +28,15 @@ pub const WRIST_FLEX_INDEX: usize = 3;
 pub const GRIPPER_INDEX: usize = 5;
 
 /// Every body of the robot, base to moving jaw.
-pub const ALL_ROBOT_BODIES: [&str; 7] =
-    ["base", "shoulder", "upper_arm", "lower_arm", "wrist", "gripper", "moving_jaw_so101_v1"];
+pub const ALL_ROBOT_BODIES: [&str; 7] = [
+    "base",
+    "shoulder",
+    "upper_arm",
+    "lower_arm",
+    "wrist",
+    "gripper",
+    "moving_jaw_so101_v1",
+];
 /// The gripper body: static jaw, `gripperframe`, `graspframe`, static pad, wrist camera.
 pub const GRIPPER_BODY: &str = "gripper";
 /// The moving jaw body.

@@ -123,9 +123,19 @@ impl PickConfig {
         Check::range("ik.damping", self.ik.damping, 0.0, 10.0)?;
         Check::range("ik.max_step_rad", self.ik.max_step_rad, 0.001, 3.0)?;
         Check::range("ik.gain", self.ik.gain, 0.01, 1.0)?;
-        Check::range("ik.orientation_weight", self.ik.orientation_weight, 0.0, 10.0)?;
+        Check::range(
+            "ik.orientation_weight",
+            self.ik.orientation_weight,
+            0.0,
+            10.0,
+        )?;
         Check::range("ik.tolerance_m", self.ik.tolerance_m, 1e-9, 0.01)?;
-        Check::int_range("ik.max_iterations", self.ik.max_iterations as i64, 1, 10_000)?;
+        Check::int_range(
+            "ik.max_iterations",
+            self.ik.max_iterations as i64,
+            1,
+            10_000,
+        )?;
         Ok(())
     }
 }

@@ -8,7 +8,9 @@ mod config;
 mod outcome;
 
 pub use config::PickConfig;
-pub use outcome::{FailureKind, PickOutcome, PickReport, PickRun, placement_for_seed, run_pick, run_picks};
+pub use outcome::{
+    FailureKind, PickOutcome, PickReport, PickRun, placement_for_seed, run_pick, run_picks,
+};
 
 use nalgebra::Vector3;
 
@@ -77,7 +79,11 @@ impl ScriptedPick {
     pub fn plan(sim: &Sim, config: PickConfig) -> Self {
         let mut ik = pick_ik(sim, &config);
         let cube = sim.cube_pose();
-        let cube_yaw = if config.align_wrist_to_yaw { yaw_of(&cube.rot) } else { 0.0 };
+        let cube_yaw = if config.align_wrist_to_yaw {
+            yaw_of(&cube.rot)
+        } else {
+            0.0
+        };
         let centre = cube.pos;
         let above = centre + Vector3::new(0.0, 0.0, config.above_height_m);
 
@@ -95,7 +101,9 @@ impl ScriptedPick {
             q[WRIST_ROLL_INDEX] = q[WRIST_ROLL_INDEX].clamp(r[0], r[1]);
         }
         q = ik.solve(sim.data(), q, &IkTarget::top_down(above)).q;
-        let closing_xy = Vector3::new(closing.x, closing.y, 0.0).try_normalize(1e-9).unwrap_or(Vector3::x());
+        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
+            .try_normalize(1e-9)
+            .unwrap_or(Vector3::x());
         // Shift toward the moving jaw so the static jaw clears the cube on the way down.
         let offset = -config.jaw_clearance_m * closing_xy;
         let grasp_point = centre + offset + Vector3::new(0.0, 0.0, config.grasp_height_m);
@@ -198,7 +206,9 @@ impl ScriptedPick {
     }
 
     fn servo(&mut self, sim: &mut Sim) {
-        let sol = self.ik.solve(sim.data(), self.q_arm, &IkTarget::top_down(self.target));
+        let sol = self
+            .ik
+            .solve(sim.data(), self.q_arm, &IkTarget::top_down(self.target));
         self.q_arm = sol.q;
         self.q_arm[WRIST_ROLL_INDEX] = self.wrist_roll;
         let mut ctrl = self.q_arm;

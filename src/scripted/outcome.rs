@@ -100,7 +100,10 @@ pub struct PickMonitor {
 
 impl PickMonitor {
     fn new() -> Self {
-        Self { min_cube_z: f64::INFINITY, ..Self::default() }
+        Self {
+            min_cube_z: f64::INFINITY,
+            ..Self::default()
+        }
     }
 
     fn observe(&mut self, sim: &Sim, phase: PickPhase) {
@@ -173,13 +176,21 @@ impl PickRun {
         sim.set_cube_pose([placement[0], placement[1], half], placement[2]);
         let pick = ScriptedPick::plan(&sim, config.clone());
         pick.teleport_above(&mut sim);
-        Self { sim, pick, monitor: PickMonitor::new() }
+        Self {
+            sim,
+            pick,
+            monitor: PickMonitor::new(),
+        }
     }
 
     /// Continues from a saved mid-pick moment in another simulation (e.g. a fresh model).
     pub fn resume(sim: Sim, pick: ScriptedPick) -> Self {
         let pick = pick.rebind(&sim);
-        Self { sim, pick, monitor: PickMonitor::new() }
+        Self {
+            sim,
+            pick,
+            monitor: PickMonitor::new(),
+        }
     }
 
     /// True once the pick is done or has given up.
@@ -224,12 +235,21 @@ pub fn placement_for_seed(seed: u64, yaw_range_rad: f64) -> [f64; 3] {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let x = 0.25 + rng.random_range(-0.03..=0.03);
     let y = rng.random_range(-0.03..=0.03);
-    let yaw = if yaw_range_rad > 0.0 { rng.random_range(-yaw_range_rad..=yaw_range_rad) } else { 0.0 };
+    let yaw = if yaw_range_rad > 0.0 {
+        rng.random_range(-yaw_range_rad..=yaw_range_rad)
+    } else {
+        0.0
+    };
     [x, y, yaw]
 }
 
 /// Runs one full pick for a seed.
-pub fn run_pick(scene: &BuiltScene, config: &PickConfig, seed: u64, yaw_range_rad: f64) -> PickOutcome {
+pub fn run_pick(
+    scene: &BuiltScene,
+    config: &PickConfig,
+    seed: u64,
+    yaw_range_rad: f64,
+) -> PickOutcome {
     let started = Instant::now();
     let placement = placement_for_seed(seed, yaw_range_rad);
     PickRun::start(scene, config, placement).finish(seed, placement, started)
@@ -261,9 +281,16 @@ pub struct PickReport {
 }
 
 /// Runs picks for seeds `first_seed..first_seed + n`.
-pub fn run_picks(scene: &BuiltScene, config: &PickConfig, first_seed: u64, n: usize, yaw_range_rad: f64) -> PickReport {
-    let outcomes: Vec<PickOutcome> =
-        (0..n as u64).map(|i| run_pick(scene, config, first_seed + i, yaw_range_rad)).collect();
+pub fn run_picks(
+    scene: &BuiltScene,
+    config: &PickConfig,
+    first_seed: u64,
+    n: usize,
+    yaw_range_rad: f64,
+) -> PickReport {
+    let outcomes: Vec<PickOutcome> = (0..n as u64)
+        .map(|i| run_pick(scene, config, first_seed + i, yaw_range_rad))
+        .collect();
     let successes = outcomes.iter().filter(|o| o.success()).count();
     let mut failures = std::collections::BTreeMap::new();
     for o in &outcomes {
@@ -276,13 +303,30 @@ pub fn run_picks(scene: &BuiltScene, config: &PickConfig, first_seed: u64, n: us
     PickReport {
         picks: n,
         successes,
-        success_rate: if n == 0 { 0.0 } else { successes as f64 / n as f64 },
+        success_rate: if n == 0 {
+            0.0
+        } else {
+            successes as f64 / n as f64
+        },
         failures,
-        worst_min_cube_z: outcomes.iter().map(|o| o.min_cube_z).fold(f64::INFINITY, f64::min),
-        worst_hold_tilt_deg: outcomes.iter().map(|o| o.max_hold_tilt_deg).fold(0.0, f64::max),
-        worst_penetration_m: outcomes.iter().map(|o| o.max_penetration_m).fold(0.0, f64::max),
+        worst_min_cube_z: outcomes
+            .iter()
+            .map(|o| o.min_cube_z)
+            .fold(f64::INFINITY, f64::min),
+        worst_hold_tilt_deg: outcomes
+            .iter()
+            .map(|o| o.max_hold_tilt_deg)
+            .fold(0.0, f64::max),
+        worst_penetration_m: outcomes
+            .iter()
+            .map(|o| o.max_penetration_m)
+            .fold(0.0, f64::max),
         mean_pick_secs: if n == 0 { 0.0 } else { total_secs / n as f64 },
-        steps_per_sec: if total_secs > 0.0 { total_steps as f64 / total_secs } else { 0.0 },
+        steps_per_sec: if total_secs > 0.0 {
+            total_steps as f64 / total_secs
+        } else {
+            0.0
+        },
         outcomes,
     }
 }

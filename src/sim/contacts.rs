@@ -71,7 +71,12 @@ impl Sim {
     pub fn contacts(&self) -> Vec<ContactInfo> {
         let model = self.model();
         let data = self.data();
-        let name = |g: usize| model.id_to_name(MjtObjBase::mjOBJ_GEOM, g).unwrap_or("").to_owned();
+        let name = |g: usize| {
+            model
+                .id_to_name(MjtObjBase::mjOBJ_GEOM, g)
+                .unwrap_or("")
+                .to_owned()
+        };
         data.contact()
             .iter()
             .enumerate()
@@ -106,7 +111,10 @@ impl Sim {
         let model = self.model();
         let body_of = model.geom_bodyid();
         let hand_bodies = [h.gripper_body, h.moving_jaw_body];
-        let mut state = GraspState { gripper_q: self.joint_positions()[5], ..GraspState::default() };
+        let mut state = GraspState {
+            gripper_q: self.joint_positions()[5],
+            ..GraspState::default()
+        };
         for c in self.data().contact() {
             let (g1, g2) = (c.geom1.max(0) as usize, c.geom2.max(0) as usize);
             let other = if g1 == h.cube_geom {
@@ -131,5 +139,46 @@ impl Sim {
             && state.moving_pad_contact
             && state.gripper_q < self.scene().config.grasp.closed_below_rad;
         state
+    }
+}
+
+impl Sim {
+    /// How far each pad face stands proud of its jaw's visual mesh (static, moving), metres,
+    /// measured with `mj_ray` along the pad's outward normal through the pad centre: the ray
+    /// starts 5 mm outside the pad face and is cast back toward the jaw against the visual
+    /// meshes (group 2) only.
+    pub fn pad_protrusions(&mut self) -> [f64; 2] {
+        let h = self.handles().clone();
+        let pads = &self.scene().config.pads;
+        let normals = [pads.static_surface_normal, pads.moving_surface_normal];
+        let half_depth = pads.half_size_m[2];
+        let mut out = [f64::NAN; 2];
+        for (k, (geom, body)) in [
+            (h.static_pad_geom, h.gripper_body),
+            (h.moving_pad_geom, h.moving_jaw_body),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let body_rot = Matrix3::from_row_slice(&self.data().xmat()[body]);
+            let n = (body_rot * Vector3::from(normals[k])).normalize();
+            let centre = Vector3::from(self.data().geom_xpos()[geom]);
+            let start_off = 0.005;
+            let origin = centre + n * (half_depth + start_off);
+            let mut visual_only = [0u8; 6];
+            visual_only[2] = 1;
+            let (hit, dist) = self.data_mut().ray(
+                &origin.into(),
+                &(-n).into(),
+                Some(&visual_only),
+                true,
+                None,
+                None,
+            );
+            if hit.is_some() && dist >= 0.0 {
+                out[k] = dist - start_off;
+            }
+        }
+        out
     }
 }

@@ -1,5 +1,10 @@
 //! `Sim`: one MuJoCo simulation of a built scene. Owns the `MjData`; steps, resets, saves and
 //! restores the full state, and reads poses, contacts and the grasp predicate by name handles.
+//!
+//! Invariant: between calls, the position- and velocity-dependent quantities (poses, contacts,
+//! bias forces) belong to the *current* state. A plain `mj_step` leaves them one step stale, so
+//! `step` runs `mj_step2` then `mj_step1` (the same physics, split). This is what makes a
+//! restored state continue bit for bit: nothing the controllers read depends on history.
 
 mod contacts;
 
@@ -17,7 +22,9 @@ use crate::scene::{BuiltScene, SceneHandles};
 #[non_exhaustive]
 pub enum SimError {
     /// A saved state does not fit this model.
-    #[error("saved state has {got} values, this scene needs {expected} (was it saved from another scene?)")]
+    #[error(
+        "saved state has {got} values, this scene needs {expected} (was it saved from another scene?)"
+    )]
     StateSize {
         /// Values in the saved state.
         got: usize,
@@ -62,6 +69,7 @@ const STATE_SPEC: u32 = MjtState::mjSTATE_INTEGRATION as u32;
 pub struct Sim {
     scene: BuiltScene,
     data: MjData<Arc<MjModel>>,
+    split_step: bool,
 }
 
 impl Sim {
@@ -69,7 +77,12 @@ impl Sim {
     pub fn new(scene: BuiltScene) -> Self {
         let mut data = MjData::new(Arc::clone(&scene.model));
         data.forward();
-        Self { scene, data }
+        let split_step = scene.model.opt().integrator != MjtIntegrator::mjINT_RK4 as i32;
+        Self {
+            scene,
+            data,
+            split_step,
+        }
     }
 
     /// The scene this simulation runs.
@@ -107,15 +120,22 @@ impl Sim {
         self.model().opt().timestep
     }
 
-    /// Advances one physics step.
+    /// Advances one physics step with the current controls.
     pub fn step(&mut self) {
-        self.data.step();
+        if self.split_step {
+            self.data.step2();
+            self.data.step1();
+        } else {
+            // RK4 has no split form: step, then refresh the derived quantities.
+            self.data.step();
+            self.data.step1();
+        }
     }
 
     /// Advances `n` physics steps.
     pub fn step_n(&mut self, n: usize) {
         for _ in 0..n {
-            self.data.step();
+            self.step();
         }
     }
 
@@ -154,7 +174,9 @@ impl Sim {
 
     /// Sets one servo target (index into [`crate::scene::names::ALL_JOINTS`]), clamped.
     pub fn set_control(&mut self, index: usize, target: f64) {
-        let Some(j) = self.scene.handles.joints.get(index) else { return };
+        let Some(j) = self.scene.handles.joints.get(index) else {
+            return;
+        };
         let (id, lo, hi) = (j.actuator_id, j.ctrl_range[0], j.ctrl_range[1]);
         self.data.ctrl_mut()[id] = target.clamp(lo, hi);
     }
@@ -213,7 +235,9 @@ impl Sim {
 
     /// Saves the full integration state.
     pub fn save_state(&self) -> SimState {
-        SimState { values: self.data.state(STATE_SPEC).into_vec() }
+        SimState {
+            values: self.data.state(STATE_SPEC).into_vec(),
+        }
     }
 
     /// Restores a state saved from a simulation of the same scene, then recomputes derived
@@ -221,14 +245,20 @@ impl Sim {
     pub fn restore_state(&mut self, state: &SimState) -> Result<(), SimError> {
         let expected = self.model().state_size(STATE_SPEC);
         if state.values.len() != expected {
-            return Err(SimError::StateSize { got: state.values.len(), expected });
+            return Err(SimError::StateSize {
+                got: state.values.len(),
+                expected,
+            });
         }
         if let Some(index) = state.values.iter().position(|v| !v.is_finite()) {
             return Err(SimError::NonFinite { index });
         }
         self.data
             .set_state(&state.values, STATE_SPEC)
-            .map_err(|_| SimError::StateSize { got: state.values.len(), expected })?;
+            .map_err(|_| SimError::StateSize {
+                got: state.values.len(),
+                expected,
+            })?;
         self.data.forward();
         Ok(())
     }
@@ -236,7 +266,11 @@ impl Sim {
     /// True when MuJoCo flagged numerical trouble or the state went non-finite.
     pub fn is_unstable(&self) -> bool {
         let warnings = &self.data.ffi().warning;
-        let bad = [MjtWarning::mjWARN_BADQACC, MjtWarning::mjWARN_BADQVEL, MjtWarning::mjWARN_BADQPOS];
+        let bad = [
+            MjtWarning::mjWARN_BADQACC,
+            MjtWarning::mjWARN_BADQVEL,
+            MjtWarning::mjWARN_BADQPOS,
+        ];
         bad.iter().any(|w| warnings[*w as usize].number > 0)
             || self.data.qpos().iter().any(|v| !v.is_finite())
             || self.data.qvel().iter().any(|v| !v.is_finite())
@@ -245,5 +279,8 @@ impl Sim {
 
 fn pose_from(pos: [f64; 3], xmat: [f64; 9]) -> Pose {
     // MuJoCo matrices are row-major.
-    Pose { pos: Vector3::from(pos), rot: Matrix3::from_row_slice(&xmat) }
+    Pose {
+        pos: Vector3::from(pos),
+        rot: Matrix3::from_row_slice(&xmat),
+    }
 }
