@@ -179,6 +179,10 @@ pub struct CollisionConfig {
     pub mesh_bodies: Vec<String>,
     /// Primitive boxes that replace the hand's hull collision.
     pub boxes: Vec<CollisionBox>,
+    /// Let robot links collide with each other (contype/conaffinity 1/1, MuJoCo still skips
+    /// parent-child pairs), as the upstream model does. Off: the links overlap at the joints
+    /// and only cost collision checks.
+    pub self_collision: bool,
 }
 
 /// An axis-aligned collision box in a body's frame, given by two opposite corners.
@@ -357,6 +361,7 @@ impl Default for CollisionConfig {
                     [0.0100, 0.0090, 0.0430],
                 ),
             ],
+            self_collision: false,
         }
     }
 }

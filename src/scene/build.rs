@@ -268,8 +268,11 @@ fn apply_cube(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError>
 const ROBOT_CONTYPE: i32 = 2;
 const ROBOT_CONAFFINITY: i32 = 1;
 
-fn set_robot_collision(geom: &mut MjsGeom, collides: bool) {
-    if collides {
+fn set_robot_collision(geom: &mut MjsGeom, collides: bool, self_collision: bool) {
+    if collides && self_collision {
+        geom.set_contype(1);
+        geom.set_conaffinity(1);
+    } else if collides {
         geom.set_contype(ROBOT_CONTYPE);
         geom.set_conaffinity(ROBOT_CONAFFINITY);
     } else {
@@ -300,7 +303,7 @@ fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), Sc
             .ok_or_else(|| missing("body", body_name))?;
         for geom in body.geom_iter_mut(false) {
             if geom.group() == 3 && geom.contype() != 0 {
-                set_robot_collision(geom, keep);
+                set_robot_collision(geom, keep, c.self_collision);
             }
         }
     }
@@ -318,7 +321,7 @@ fn apply_collision_set(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), Sc
         *geom.size_mut() = std::array::from_fn(|k| (b.max[k] - b.min[k]) / 2.0);
         *geom.pos_mut() = std::array::from_fn(|k| (b.max[k] + b.min[k]) / 2.0);
         geom.set_group(3);
-        set_robot_collision(geom, true);
+        set_robot_collision(geom, true, c.self_collision);
         *geom.rgba_mut() = [0.3, 0.6, 1.0, 0.4];
     }
     Ok(())
@@ -372,7 +375,7 @@ fn add_pads(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), SceneError> {
         *geom.pos_mut() = pos;
         *geom.quat_mut() = quat;
         geom.set_group(3);
-        set_robot_collision(geom, true);
+        set_robot_collision(geom, true, config.collision.self_collision);
         let k = &config.contact;
         *geom.friction_mut() = k.pad_friction;
         // Validated to one of 1, 3, 4, 6.
