@@ -58,7 +58,11 @@ impl fmt::Display for PhysicsBench {
         )?;
         let case = |c: Option<GraspedCase>| {
             c.map_or("n/a".to_owned(), |c| {
-                format!("{} ({} contacts)", if c.held { "held" } else { "NOT held" }, c.contacts)
+                format!(
+                    "{} ({} contacts)",
+                    if c.held { "held" } else { "NOT held" },
+                    c.contacts
+                )
             })
         };
         writeln!(

@@ -19,3 +19,4 @@ pub mod kinematics;
 pub mod scene;
 pub mod scripted;
 pub mod sim;
+pub mod task;

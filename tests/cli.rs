@@ -8,8 +8,15 @@ fn bin() -> Command {
 
 #[test]
 fn pick_json_reports_success_rate_and_failure_kinds() {
-    let out = bin().args(["pick", "--seeds", "3", "--first-seed", "10", "--json"]).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["pick", "--seeds", "3", "--first-seed", "10", "--json"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["picks"], 3);
     assert!(v["success_rate"].as_f64().is_some());
@@ -20,7 +27,10 @@ fn pick_json_reports_success_rate_and_failure_kinds() {
 
 #[test]
 fn pick_text_prints_summary() {
-    let out = bin().args(["pick", "--seeds", "2", "--yaw", "30"]).output().expect("runs");
+    let out = bin()
+        .args(["pick", "--seeds", "2", "--yaw", "30"])
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(text.contains("scripted pick: 2/2"), "{text}");
@@ -30,21 +40,43 @@ fn pick_text_prints_summary() {
 #[test]
 fn scene_export_writes_mjcf_and_contact_prints_effective_parameters() {
     let path = std::env::temp_dir().join(format!("so101-cli-export-{}.xml", std::process::id()));
-    let out = bin().args(["scene", "export"]).arg(&path).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["scene", "export"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let xml = std::fs::read_to_string(&path).expect("written");
     assert!(xml.contains("static_finger_pad") && xml.contains("graspframe"));
     let out = bin().args(["scene", "contact"]).output().expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("static_finger_pad <-> cube") && text.contains("solref"), "{text}");
+    assert!(
+        text.contains("static_finger_pad <-> cube") && text.contains("solref"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bench_physics_json_has_every_number() {
-    let out = bin().args(["bench", "physics", "--json", "--sim-secs", "0.5"]).output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["bench", "physics", "--json", "--sim-secs", "0.5"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    for key in ["free_arm_steps_per_sec", "grasped_steps_per_sec", "pick_secs"] {
+    for key in [
+        "free_arm_steps_per_sec",
+        "grasped_steps_per_sec",
+        "pick_secs",
+    ] {
         assert!(v[key].as_f64().unwrap_or(0.0) > 0.0, "{key}: {v}");
     }
 }
@@ -53,10 +85,17 @@ fn bench_physics_json_has_every_number() {
 fn bad_scene_config_exits_with_a_clear_error() {
     let path = std::env::temp_dir().join(format!("so101-cli-bad-{}.toml", std::process::id()));
     std::fs::write(&path, "[cube]\nmass_kg = -1.0\n").expect("write");
-    let out = bin().args(["pick", "--seeds", "1", "--scene"]).arg(&path).output().expect("runs");
+    let out = bin()
+        .args(["pick", "--seeds", "1", "--scene"])
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&path.display().to_string()) && err.contains("cube.mass_kg"), "{err}");
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("cube.mass_kg"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -67,9 +106,15 @@ fn defaults_print_valid_toml_equal_to_the_shipped_configs() {
     let out = bin().args(["defaults", "scene"]).output().expect("runs");
     let printed: SceneConfig = toml::from_str(&String::from_utf8_lossy(&out.stdout)).expect("toml");
     let shipped = SceneConfig::load(&default_configs_dir().join("scene.toml")).expect("shipped");
-    assert_eq!(printed, shipped, "configs/scene.toml differs from the built-in defaults");
+    assert_eq!(
+        printed, shipped,
+        "configs/scene.toml differs from the built-in defaults"
+    );
     let out = bin().args(["defaults", "pick"]).output().expect("runs");
     let printed: PickConfig = toml::from_str(&String::from_utf8_lossy(&out.stdout)).expect("toml");
     let shipped = PickConfig::load(&default_configs_dir().join("pick.toml")).expect("shipped");
-    assert_eq!(printed, shipped, "configs/pick.toml differs from the built-in defaults");
+    assert_eq!(
+        printed, shipped,
+        "configs/pick.toml differs from the built-in defaults"
+    );
 }

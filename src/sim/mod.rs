@@ -205,6 +205,14 @@ impl Sim {
         self.data.forward();
     }
 
+    /// Applies an external wrench (force x y z, torque x y z; world frame, at the body's centre
+    /// of mass) to a body until changed; zero to release. Used for mouse perturbation.
+    pub fn set_body_wrench(&mut self, body: usize, wrench: [f64; 6]) {
+        if let Some(w) = self.data.xfrc_applied_mut().get_mut(body) {
+            *w = wrench;
+        }
+    }
+
     /// Pose of a site by id.
     pub fn site_pose(&self, site: usize) -> Pose {
         pose_from(self.data.site_xpos()[site], self.data.site_xmat()[site])

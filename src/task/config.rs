@@ -1,0 +1,304 @@
+//! `TaskConfig` (`configs/task.toml`) and `RewardConfig` (`configs/rewards/*.toml`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Check, ConfigError, FieldError};
+use crate::kinematics::IkConfig;
+
+/// How an episode starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetMode {
+    /// Gripper 3.5 cm above a randomly placed cube, partly open (the reference).
+    Full,
+    /// The scripted pick has closed on the cube; the episode starts with it grasped on the table.
+    CubeInHand,
+    /// Arm at its rest pose, cube anywhere in the placement range.
+    Home,
+}
+
+/// Extra observation terms and the orientation encoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObsConfig {
+    /// TCP orientation as the first two columns of its rotation matrix (6 floats, continuous)
+    /// instead of roll/pitch/yaw (3 floats, gimbal-locked at the top-down pitch of ~90 deg).
+    pub rot6d: bool,
+    /// Append the cube orientation (quaternion w x y z).
+    pub cube_quat: bool,
+    /// Append the previous action (4).
+    pub previous_action: bool,
+    /// Append the gripper servo target (1).
+    pub gripper_target: bool,
+}
+
+/// The lift environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaskConfig {
+    /// Physics steps per env step (10 x 2 ms = 50 Hz).
+    pub substeps: usize,
+    /// Steps before truncation.
+    pub max_episode_steps: usize,
+    /// Metres per unit of the dx, dy, dz action.
+    pub action_scale_m: f64,
+    /// TCP target bounds, min corner (x, y, z), metres.
+    pub target_min: [f64; 3],
+    /// TCP target bounds, max corner.
+    pub target_max: [f64; 3],
+    /// Wrist roll held during the episode, rad (pi/2: fingers along world y at pan 0).
+    pub wrist_roll_rad: f64,
+    /// Cube centre height that counts as lifted, metres.
+    pub lift_height_m: f64,
+    /// Consecutive lifted-and-grasped steps for success.
+    pub success_hold_steps: usize,
+    /// Fraction of the gravity torque fed forward to the arm servos (0 = reference). The SO-101
+    /// servos are weak (kp 17.8): without it the TCP sags 5-15 mm below its target.
+    pub gravity_feedforward: f64,
+    /// Also hold the fingers pointing straight down in the per-step IK (two extra rows).
+    /// Off = reference (position only; the wrist drifts, tilting the gripper up to ~30 deg).
+    pub top_down_ik: bool,
+    /// How episodes start.
+    pub reset_mode: ResetMode,
+    /// Cube x range centre and half-width, metres.
+    pub cube_x: [f64; 2],
+    /// Cube y range centre and half-width, metres.
+    pub cube_y: [f64; 2],
+    /// Cube yaw half-range, degrees.
+    pub cube_yaw_deg: f64,
+    /// Full reset: TCP height above the cube centre, metres.
+    pub reset_height_m: f64,
+    /// Full reset: shift of the TCP toward the moving jaw, metres.
+    pub reset_jaw_clearance_m: f64,
+    /// Full reset: gripper command (action units, -1 closed .. 1 open).
+    pub reset_gripper: f64,
+    /// Full reset: settle substeps before the IK approach.
+    pub reset_settle_substeps: usize,
+    /// Full reset: IK approach substeps.
+    pub reset_ik_substeps: usize,
+    /// The per-step IK (position only, at `gripperframe`).
+    pub ik: IkConfig,
+    /// Observation options.
+    pub obs: ObsConfig,
+}
+
+impl Default for ObsConfig {
+    fn default() -> Self {
+        Self {
+            rot6d: false,
+            cube_quat: false,
+            previous_action: false,
+            gripper_target: false,
+        }
+    }
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        Self {
+            substeps: 10,
+            max_episode_steps: 300,
+            action_scale_m: 0.02,
+            target_min: [0.1, -0.3, 0.01],
+            target_max: [0.5, 0.3, 0.4],
+            wrist_roll_rad: std::f64::consts::FRAC_PI_2,
+            lift_height_m: 0.08,
+            success_hold_steps: 150,
+            gravity_feedforward: 0.0,
+            top_down_ik: false,
+            reset_mode: ResetMode::Full,
+            cube_x: [0.25, 0.02],
+            cube_y: [0.0, 0.02],
+            cube_yaw_deg: 0.0,
+            reset_height_m: 0.035,
+            reset_jaw_clearance_m: 0.003,
+            reset_gripper: 0.3,
+            reset_settle_substeps: 50,
+            reset_ik_substeps: 100,
+            ik: IkConfig {
+                damping: 0.1,
+                max_step_rad: 0.5,
+                gain: 0.5,
+                ..IkConfig::default()
+            },
+            obs: ObsConfig::default(),
+        }
+    }
+}
+
+impl TaskConfig {
+    /// Loads and validates `configs/task.toml`-style files.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        crate::config::load_toml(path, Self::validate)
+    }
+
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        Check::int_range("substeps", self.substeps as i64, 1, 1000)?;
+        Check::int_range(
+            "max_episode_steps",
+            self.max_episode_steps as i64,
+            1,
+            100_000,
+        )?;
+        Check::range("action_scale_m", self.action_scale_m, 1e-4, 0.2)?;
+        Check::each("target_min", &self.target_min, -1.0, 1.0)?;
+        Check::each("target_max", &self.target_max, -1.0, 1.0)?;
+        for k in 0..3 {
+            if self.target_min[k] >= self.target_max[k] {
+                return Err(FieldError {
+                    field: format!("target_min[{k}] / target_max[{k}]"),
+                    value: format!("{} / {}", self.target_min[k], self.target_max[k]),
+                    allowed: "target_min < target_max".into(),
+                });
+            }
+        }
+        Check::range("wrist_roll_rad", self.wrist_roll_rad, -2.74, 2.84)?;
+        Check::range("lift_height_m", self.lift_height_m, 0.02, 0.4)?;
+        Check::int_range(
+            "success_hold_steps",
+            self.success_hold_steps as i64,
+            1,
+            100_000,
+        )?;
+        Check::range("gravity_feedforward", self.gravity_feedforward, 0.0, 2.0)?;
+        Check::range("cube_x[0]", self.cube_x[0], 0.1, 0.45)?;
+        Check::range("cube_x[1]", self.cube_x[1], 0.0, 0.15)?;
+        Check::range("cube_y[0]", self.cube_y[0], -0.3, 0.3)?;
+        Check::range("cube_y[1]", self.cube_y[1], 0.0, 0.2)?;
+        Check::range("cube_yaw_deg", self.cube_yaw_deg, 0.0, 180.0)?;
+        Check::range("reset_height_m", self.reset_height_m, 0.0, 0.3)?;
+        Check::range(
+            "reset_jaw_clearance_m",
+            self.reset_jaw_clearance_m,
+            -0.03,
+            0.03,
+        )?;
+        Check::range("reset_gripper", self.reset_gripper, -1.0, 1.0)?;
+        Check::int_range(
+            "reset_settle_substeps",
+            self.reset_settle_substeps as i64,
+            0,
+            100_000,
+        )?;
+        Check::int_range(
+            "reset_ik_substeps",
+            self.reset_ik_substeps as i64,
+            0,
+            100_000,
+        )?;
+        Check::range("ik.damping", self.ik.damping, 0.0, 10.0)?;
+        Check::range("ik.max_step_rad", self.ik.max_step_rad, 0.001, 3.0)?;
+        Check::range("ik.gain", self.ik.gain, 0.01, 1.0)?;
+        Ok(())
+    }
+}
+
+/// One version of the staged lift reward. V11 (the reference) is the default; each of its
+/// known flaws has a switch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RewardConfig {
+    /// Name shown in logs and episode files.
+    pub name: String,
+    /// Weight of the reach term 1 - tanh(scale * |TCP - cube|).
+    pub reach_weight: f64,
+    /// Distance scale of the reach term, 1/m.
+    pub reach_scale: f64,
+    /// Cube height below which the push-down penalty applies, metres.
+    pub push_down_below_m: f64,
+    /// Penalty per metre below that height.
+    pub push_down_per_m: f64,
+    /// Penalty when the grasp is lost.
+    pub drop_penalty: f64,
+    /// Steps without a grasp before the drop penalty fires (1 = V11: on the first step).
+    pub drop_debounce_steps: usize,
+    /// Bonus per grasping step.
+    pub grasp_bonus: f64,
+    /// Weight of lift progress (z - from) / (lift height - from) while grasping.
+    pub lift_progress_weight: f64,
+    /// Cube height where lift progress starts (the resting centre of the 3 cm cube), metres.
+    pub lift_progress_from_m: f64,
+    /// Cap lift progress at the lift height (V11: uncapped, pays overshoot).
+    pub cap_lift_progress: bool,
+    /// Cube height of the binary lift bonus, metres.
+    pub binary_lift_above_m: f64,
+    /// Binary lift bonus.
+    pub binary_lift_bonus: f64,
+    /// Bonus above the lift height.
+    pub target_bonus: f64,
+    /// Pay the height bonuses only while grasping (V11: no, so a pushed or tilted cube earns).
+    pub gate_height_bonuses_on_grasp: bool,
+    /// Cube height above which the action-rate penalty applies, metres.
+    pub action_rate_above_m: f64,
+    /// Weight of the action-rate penalty |a_t - a_(t-1)|^2.
+    pub action_rate_weight: f64,
+    /// Leave the gripper out of the action-rate penalty (V11: included).
+    pub action_rate_excludes_gripper: bool,
+    /// Bonus on the success step.
+    pub success_bonus: f64,
+}
+
+impl Default for RewardConfig {
+    fn default() -> Self {
+        Self {
+            name: "v11".into(),
+            reach_weight: 1.0,
+            reach_scale: 10.0,
+            push_down_below_m: 0.01,
+            push_down_per_m: 50.0,
+            drop_penalty: 2.0,
+            drop_debounce_steps: 1,
+            grasp_bonus: 0.25,
+            lift_progress_weight: 2.0,
+            lift_progress_from_m: 0.015,
+            cap_lift_progress: false,
+            binary_lift_above_m: 0.02,
+            binary_lift_bonus: 1.0,
+            target_bonus: 1.0,
+            gate_height_bonuses_on_grasp: false,
+            action_rate_above_m: 0.06,
+            action_rate_weight: 0.01,
+            action_rate_excludes_gripper: false,
+            success_bonus: 10.0,
+        }
+    }
+}
+
+impl RewardConfig {
+    /// Loads and validates a reward version file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        crate::config::load_toml(path, Self::validate)
+    }
+
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        for (field, v) in [
+            ("reach_weight", self.reach_weight),
+            ("push_down_per_m", self.push_down_per_m),
+            ("drop_penalty", self.drop_penalty),
+            ("grasp_bonus", self.grasp_bonus),
+            ("lift_progress_weight", self.lift_progress_weight),
+            ("binary_lift_bonus", self.binary_lift_bonus),
+            ("target_bonus", self.target_bonus),
+            ("action_rate_weight", self.action_rate_weight),
+            ("success_bonus", self.success_bonus),
+        ] {
+            Check::range(field, v, 0.0, 1000.0)?;
+        }
+        Check::range("reach_scale", self.reach_scale, 0.0, 1000.0)?;
+        Check::range("push_down_below_m", self.push_down_below_m, 0.0, 0.1)?;
+        Check::range("lift_progress_from_m", self.lift_progress_from_m, 0.0, 0.3)?;
+        Check::range("binary_lift_above_m", self.binary_lift_above_m, 0.0, 0.5)?;
+        Check::range("action_rate_above_m", self.action_rate_above_m, 0.0, 0.5)?;
+        Check::int_range(
+            "drop_debounce_steps",
+            self.drop_debounce_steps as i64,
+            1,
+            1000,
+        )?;
+        Ok(())
+    }
+}

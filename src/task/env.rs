@@ -1,0 +1,444 @@
+//! `LiftEnv`: the lift task with a Gymnasium-style API. Cartesian actions through one DLS step
+//! per env step, the staged reward term by term, success and truncation, three reset modes.
+
+use nalgebra::Vector3;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::config::{ResetMode, RewardConfig, TaskConfig};
+use super::obs::{self, SpaceSpec};
+use super::reward::{self, RewardInput, RewardState, RewardTerms};
+use crate::kinematics::frames::CLOSING_AXIS;
+use crate::kinematics::{IkSolver, IkTarget};
+use crate::scene::BuiltScene;
+use crate::scene::names::{GRIPPER_INDEX, WRIST_FLEX_INDEX, WRIST_ROLL_INDEX};
+use crate::scripted::{PickConfig, PickPhase, ScriptedPick};
+use crate::sim::Sim;
+
+/// Per-step diagnostics (Gymnasium's `info`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// Steps taken in this episode (1 after the first step).
+    pub step: usize,
+    /// Every reward term.
+    pub reward_terms: RewardTerms,
+    /// The grasp predicate.
+    pub grasping: bool,
+    /// Static pad touches the cube.
+    pub static_pad_contact: bool,
+    /// Moving pad touches the cube.
+    pub moving_pad_contact: bool,
+    /// Cube centre, world.
+    pub cube_pos: [f64; 3],
+    /// Cube orientation (w, x, y, z).
+    pub cube_quat: [f64; 4],
+    /// TCP position, world.
+    pub tcp_pos: [f64; 3],
+    /// TCP orientation (w, x, y, z).
+    pub tcp_quat: [f64; 4],
+    /// The IK target the action produced, world.
+    pub ik_target: [f64; 3],
+    /// Consecutive grasped-and-lifted steps.
+    pub hold_count: usize,
+    /// Success on this step.
+    pub success: bool,
+    /// MuJoCo flagged instability (the step was cut short; reset the episode).
+    pub unstable: bool,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    /// Observation after the step.
+    pub obs: Vec<f64>,
+    /// Sum of the reward terms.
+    pub reward: f64,
+    /// A terminal state (success): do not bootstrap.
+    pub terminated: bool,
+    /// Cut by the time limit or instability: bootstrap from `obs`.
+    pub truncated: bool,
+    /// Diagnostics.
+    pub info: StepInfo,
+}
+
+/// The lift environment over one simulation.
+#[derive(Debug)]
+pub struct LiftEnv {
+    sim: Sim,
+    task: TaskConfig,
+    reward: RewardConfig,
+    ik: IkSolver,
+    rng: ChaCha8Rng,
+    target: Vector3<f64>,
+    gripper_ctrl: f64,
+    prev_action: [f64; 4],
+    steps: usize,
+    hold: usize,
+    reward_state: RewardState,
+    last_obs: Vec<f64>,
+    obs_space: SpaceSpec,
+}
+
+impl LiftEnv {
+    /// An environment on `scene`; call [`LiftEnv::reset`] before stepping.
+    pub fn new(scene: BuiltScene, task: TaskConfig, reward: RewardConfig) -> Self {
+        let sim = Sim::new(scene);
+        let mut active = [true; 6];
+        active[WRIST_ROLL_INDEX] = false;
+        active[GRIPPER_INDEX] = false;
+        let ik = IkSolver::new(
+            sim.scene().model.clone(),
+            sim.handles().gripperframe_site,
+            &sim.handles().joints,
+            active,
+            task.ik.clone(),
+        );
+        let obs_space = obs::observation_space(&task.obs);
+        Self {
+            sim,
+            ik,
+            rng: ChaCha8Rng::seed_from_u64(0),
+            target: Vector3::zeros(),
+            gripper_ctrl: 0.0,
+            prev_action: [0.0; 4],
+            steps: 0,
+            hold: 0,
+            reward_state: RewardState::default(),
+            last_obs: Vec::with_capacity(obs_space.dim()),
+            obs_space,
+            task,
+            reward,
+        }
+    }
+
+    /// The observation space (names, bounds, layout).
+    pub fn observation_space(&self) -> &SpaceSpec {
+        &self.obs_space
+    }
+
+    /// The action space.
+    pub fn action_space(&self) -> SpaceSpec {
+        obs::action_space()
+    }
+
+    /// The simulation (read-only: poses, contacts, state for recording).
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// The simulation, mutable: for perturbations (external wrenches) and tools. Changing the
+    /// state here is outside the task's dynamics and is not recorded as an action.
+    pub fn sim_mut(&mut self) -> &mut Sim {
+        &mut self.sim
+    }
+
+    /// The task config.
+    pub fn task(&self) -> &TaskConfig {
+        &self.task
+    }
+
+    /// The reward version.
+    pub fn reward_config(&self) -> &RewardConfig {
+        &self.reward
+    }
+
+    /// Steps taken in this episode.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// The current TCP target.
+    pub fn target(&self) -> Vector3<f64> {
+        self.target
+    }
+
+    /// Starts an episode; the same seed gives the same start, bit for bit.
+    pub fn reset(&mut self, seed: u64) -> Vec<f64> {
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+        self.sim.reset();
+        self.steps = 0;
+        self.hold = 0;
+        self.prev_action = [0.0; 4];
+        self.reward_state = RewardState::default();
+        let t = &self.task;
+        let x = t.cube_x[0] + self.rng.random_range(-1.0..=1.0) * t.cube_x[1];
+        let y = t.cube_y[0] + self.rng.random_range(-1.0..=1.0) * t.cube_y[1];
+        let yaw = self.rng.random_range(-1.0..=1.0) * t.cube_yaw_deg.to_radians();
+        let half = self.sim.scene().config.cube.size_m / 2.0;
+        self.sim.set_cube_pose([x, y, half], yaw);
+        match self.task.reset_mode {
+            ResetMode::Full => self.reset_full(),
+            ResetMode::CubeInHand => self.reset_cube_in_hand(),
+            ResetMode::Home => self.reset_home(),
+        }
+        self.observe();
+        self.last_obs.clone()
+    }
+
+    /// Reference start: wrist flexed and rolled to pi/2, settle, then the TCP 3.5 cm above the
+    /// cube (shifted toward the moving jaw), gripper partly open.
+    fn reset_full(&mut self) {
+        let mut q = [0.0; 6];
+        let wf = self.sim.handles().joints[WRIST_FLEX_INDEX].range;
+        q[WRIST_FLEX_INDEX] = std::f64::consts::FRAC_PI_2.clamp(wf[0], wf[1]);
+        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        self.gripper_ctrl = self.gripper_from_action(self.task.reset_gripper);
+        q[GRIPPER_INDEX] = self.gripper_ctrl;
+        self.sim.set_joint_positions(&q);
+        self.sim.step_n(self.task.reset_settle_substeps);
+        let cube = self.sim.cube_pose().pos;
+        let closing = self.sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
+        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
+            .try_normalize(1e-9)
+            .unwrap_or(Vector3::x());
+        let goal = cube + Vector3::new(0.0, 0.0, self.task.reset_height_m)
+            - self.task.reset_jaw_clearance_m * closing_xy;
+        let sol = self.ik.solve(
+            self.sim.data(),
+            self.sim.joint_positions(),
+            &IkTarget::top_down(goal),
+        );
+        let mut q = sol.q;
+        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        q[GRIPPER_INDEX] = self.gripper_ctrl;
+        self.sim.set_joint_positions(&q);
+        self.target = self.clamp_target(goal);
+        self.hold_servo_targets();
+        self.sim.step_n(self.task.reset_ik_substeps);
+    }
+
+    /// The scripted pick runs until it has closed and tightened on the cube.
+    fn reset_cube_in_hand(&mut self) {
+        let mut pick = ScriptedPick::plan(&self.sim, PickConfig::default());
+        pick.teleport_above(&mut self.sim);
+        let substeps = pick.config().control_substeps;
+        while !matches!(pick.phase(), PickPhase::Lift | PickPhase::Failed) {
+            pick.tick(&mut self.sim);
+            self.sim.step_n(substeps);
+        }
+        self.gripper_ctrl = pick.gripper_command();
+        self.target = self.clamp_target(self.sim.tcp_pose().pos);
+    }
+
+    /// Arm at its zero pose, gripper open.
+    fn reset_home(&mut self) {
+        let mut q = [0.0; 6];
+        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        self.gripper_ctrl = self.gripper_from_action(1.0);
+        q[GRIPPER_INDEX] = self.gripper_ctrl;
+        self.sim.set_joint_positions(&q);
+        self.target = self.clamp_target(self.sim.tcp_pose().pos);
+    }
+
+    /// Servo targets = current joints plus full gravity feed-forward, so the reset pose is the
+    /// commanded one (3.5 cm above the cube) rather than 1 cm lower after sagging.
+    fn hold_servo_targets(&mut self) {
+        let mut ctrl = self.sim.joint_positions();
+        let kp = self.sim.scene().config.actuators.kp;
+        let bias = self.sim.data().qfrc_bias();
+        for (i, j) in self
+            .sim
+            .handles()
+            .joints
+            .iter()
+            .enumerate()
+            .take(WRIST_ROLL_INDEX)
+        {
+            ctrl[i] += bias[j.dof_adr] / kp;
+        }
+        ctrl[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        ctrl[GRIPPER_INDEX] = self.gripper_ctrl;
+        self.sim.set_controls(&ctrl);
+    }
+
+    fn clamp_target(&self, p: Vector3<f64>) -> Vector3<f64> {
+        let (lo, hi) = (self.task.target_min, self.task.target_max);
+        Vector3::new(
+            p.x.clamp(lo[0], hi[0]),
+            p.y.clamp(lo[1], hi[1]),
+            p.z.clamp(lo[2], hi[2]),
+        )
+    }
+
+    /// Maps the gripper action in [-1, 1] linearly onto the gripper's control range.
+    pub fn gripper_from_action(&self, a: f64) -> f64 {
+        let r = self.sim.handles().gripper().ctrl_range;
+        r[0] + (a.clamp(-1.0, 1.0) + 1.0) / 2.0 * (r[1] - r[0])
+    }
+
+    fn observe(&mut self) {
+        let mut buf = std::mem::take(&mut self.last_obs);
+        obs::write_observation(
+            &self.sim,
+            &self.task.obs,
+            &self.prev_action,
+            self.gripper_ctrl,
+            &mut buf,
+        );
+        self.last_obs = buf;
+    }
+
+    /// Applies an action: TCP target += 0.02 m x (dx, dy, dz) (clamped to the workspace), one
+    /// IK step toward it, absolute gripper command; then the physics substeps.
+    pub fn step(&mut self, action: &[f64; 4]) -> StepOutcome {
+        let a: [f64; 4] = std::array::from_fn(|i| {
+            let v = action[i];
+            if v.is_finite() {
+                v.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            }
+        });
+        let delta = Vector3::new(a[0], a[1], a[2]) * self.task.action_scale_m;
+        self.target = self.clamp_target(self.target + delta);
+        self.gripper_ctrl = self.gripper_from_action(a[3]);
+        self.apply_ik_step();
+        let previous_obs = self.last_obs.clone();
+        self.sim.step_n(self.task.substeps);
+        self.steps += 1;
+
+        if self.sim.is_unstable() {
+            // Never hand NaN to a learner: report, keep the last finite observation, truncate.
+            let info = StepInfo {
+                step: self.steps,
+                unstable: true,
+                ..StepInfo::default()
+            };
+            return StepOutcome {
+                obs: previous_obs,
+                reward: 0.0,
+                terminated: false,
+                truncated: true,
+                info,
+            };
+        }
+        self.finish_step(a)
+    }
+
+    fn apply_ik_step(&mut self) {
+        let target = if self.task.top_down_ik {
+            IkTarget::top_down(self.target)
+        } else {
+            IkTarget::position(self.target)
+        };
+        let step = self.ik.step(self.sim.data(), &target, self.task.ik.gain);
+        let q = self.sim.joint_positions();
+        let mut ctrl: [f64; 6] = std::array::from_fn(|i| q[i] + step.dq[i]);
+        if self.task.gravity_feedforward > 0.0 {
+            let kp = self.sim.scene().config.actuators.kp;
+            let bias = self.sim.data().qfrc_bias();
+            for (i, j) in self
+                .sim
+                .handles()
+                .joints
+                .iter()
+                .enumerate()
+                .take(WRIST_ROLL_INDEX)
+            {
+                ctrl[i] += self.task.gravity_feedforward * bias[j.dof_adr] / kp;
+            }
+        }
+        ctrl[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        ctrl[GRIPPER_INDEX] = self.gripper_ctrl;
+        self.sim.set_controls(&ctrl);
+    }
+
+    fn finish_step(&mut self, action: [f64; 4]) -> StepOutcome {
+        let grasp = self.sim.grasp_state();
+        let cube = self.sim.cube_pose();
+        let tcp = self.sim.tcp_pose();
+        let lifted = cube.pos.z > self.task.lift_height_m;
+        self.hold = if grasp.grasping && lifted {
+            self.hold + 1
+        } else {
+            0
+        };
+        let success = self.hold >= self.task.success_hold_steps;
+        let terms = reward::compute(
+            &self.reward,
+            &mut self.reward_state,
+            &RewardInput {
+                tcp_cube_dist: (tcp.pos - cube.pos).norm(),
+                cube_z: cube.pos.z,
+                grasping: grasp.grasping,
+                success,
+                action,
+                prev_action: self.prev_action,
+                lift_height_m: self.task.lift_height_m,
+            },
+        );
+        self.prev_action = action;
+        self.observe();
+        let cq = cube.quat();
+        let tq = tcp.quat();
+        let info = StepInfo {
+            step: self.steps,
+            reward_terms: terms,
+            grasping: grasp.grasping,
+            static_pad_contact: grasp.static_pad_contact,
+            moving_pad_contact: grasp.moving_pad_contact,
+            cube_pos: cube.pos.into(),
+            cube_quat: [cq.w, cq.i, cq.j, cq.k],
+            tcp_pos: tcp.pos.into(),
+            tcp_quat: [tq.w, tq.i, tq.j, tq.k],
+            ik_target: self.target.into(),
+            hold_count: self.hold,
+            success,
+            unstable: false,
+        };
+        StepOutcome {
+            obs: self.last_obs.clone(),
+            reward: terms.total(),
+            terminated: success,
+            truncated: !success && self.steps >= self.task.max_episode_steps,
+            info,
+        }
+    }
+
+    /// The episode's mutable state beyond physics, for exact re-simulation from a saved state.
+    pub fn controller_state(&self) -> EnvControllerState {
+        EnvControllerState {
+            target: self.target.into(),
+            gripper_ctrl: self.gripper_ctrl,
+            prev_action: self.prev_action,
+            steps: self.steps,
+            hold: self.hold,
+            reward_state: self.reward_state,
+        }
+    }
+
+    /// Restores physics and controller state saved mid-episode.
+    pub fn restore(
+        &mut self,
+        physics: &crate::sim::SimState,
+        ctl: &EnvControllerState,
+    ) -> Result<Vec<f64>, crate::sim::SimError> {
+        self.sim.restore_state(physics)?;
+        self.target = Vector3::from(ctl.target);
+        self.gripper_ctrl = ctl.gripper_ctrl;
+        self.prev_action = ctl.prev_action;
+        self.steps = ctl.steps;
+        self.hold = ctl.hold;
+        self.reward_state = ctl.reward_state;
+        self.observe();
+        Ok(self.last_obs.clone())
+    }
+}
+
+/// Env state that is not in MuJoCo's state vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvControllerState {
+    /// TCP target.
+    pub target: [f64; 3],
+    /// Gripper servo target.
+    pub gripper_ctrl: f64,
+    /// Previous action.
+    pub prev_action: [f64; 4],
+    /// Steps taken.
+    pub steps: usize,
+    /// Consecutive lifted-and-grasped steps.
+    pub hold: usize,
+    /// Drop-debounce memory.
+    pub reward_state: RewardState,
+}

@@ -1,0 +1,173 @@
+//! Observation layout (names, sizes, bounds) and its construction from the simulation. The
+//! layout travels with every policy and episode file so a mismatch is caught, not guessed.
+
+use nalgebra::Matrix3;
+use serde::{Deserialize, Serialize};
+
+use super::config::ObsConfig;
+use crate::scene::names::ALL_JOINTS;
+use crate::sim::Sim;
+
+/// A box space: one name and bound per element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpaceSpec {
+    /// Element names, e.g. `joint_pos/shoulder_pan`.
+    pub names: Vec<String>,
+    /// Lower bounds (-inf where unbounded).
+    pub low: Vec<f64>,
+    /// Upper bounds (+inf where unbounded).
+    pub high: Vec<f64>,
+}
+
+impl SpaceSpec {
+    /// Number of elements.
+    pub fn dim(&self) -> usize {
+        self.names.len()
+    }
+
+    fn push(&mut self, name: String, low: f64, high: f64) {
+        self.names.push(name);
+        self.low.push(low);
+        self.high.push(high);
+    }
+
+    fn empty() -> Self {
+        Self {
+            names: Vec::new(),
+            low: Vec::new(),
+            high: Vec::new(),
+        }
+    }
+}
+
+/// The observation layout for an [`ObsConfig`].
+pub fn observation_space(cfg: &ObsConfig) -> SpaceSpec {
+    let mut s = SpaceSpec::empty();
+    let inf = f64::INFINITY;
+    for j in ALL_JOINTS {
+        s.push(format!("joint_pos/{j}"), -inf, inf);
+    }
+    for j in ALL_JOINTS {
+        s.push(format!("joint_vel/{j}"), -inf, inf);
+    }
+    for a in ["x", "y", "z"] {
+        s.push(format!("tcp_pos/{a}"), -inf, inf);
+    }
+    if cfg.rot6d {
+        for c in ["col0", "col1"] {
+            for a in ["x", "y", "z"] {
+                s.push(format!("tcp_rot/{c}_{a}"), -1.0, 1.0);
+            }
+        }
+    } else {
+        for a in ["roll", "pitch", "yaw"] {
+            s.push(
+                format!("tcp_rpy/{a}"),
+                -std::f64::consts::PI,
+                std::f64::consts::PI,
+            );
+        }
+    }
+    for a in ["x", "y", "z"] {
+        s.push(format!("cube_pos/{a}"), -inf, inf);
+    }
+    if cfg.cube_quat {
+        for a in ["w", "x", "y", "z"] {
+            s.push(format!("cube_quat/{a}"), -1.0, 1.0);
+        }
+    }
+    if cfg.previous_action {
+        for a in ACTION_NAMES {
+            s.push(format!("prev_action/{a}"), -1.0, 1.0);
+        }
+    }
+    if cfg.gripper_target {
+        s.push("gripper_target".into(), -inf, inf);
+    }
+    s
+}
+
+/// Action element names.
+pub const ACTION_NAMES: [&str; 4] = ["dx", "dy", "dz", "gripper"];
+
+/// The action space: four floats in [-1, 1].
+pub fn action_space() -> SpaceSpec {
+    let mut s = SpaceSpec::empty();
+    for a in ACTION_NAMES {
+        s.push(a.to_owned(), -1.0, 1.0);
+    }
+    s
+}
+
+/// Roll, pitch, yaw (Z-Y-X convention: R = Rz(yaw) Ry(pitch) Rx(roll)) of a rotation matrix.
+pub fn rpy(rot: &Matrix3<f64>) -> [f64; 3] {
+    let roll = rot[(2, 1)].atan2(rot[(2, 2)]);
+    let pitch = (-rot[(2, 0)]).atan2((rot[(2, 1)].powi(2) + rot[(2, 2)].powi(2)).sqrt());
+    let yaw = rot[(1, 0)].atan2(rot[(0, 0)]);
+    [roll, pitch, yaw]
+}
+
+/// Writes the observation into `out` (cleared first), in [`observation_space`] order.
+pub fn write_observation(
+    sim: &Sim,
+    cfg: &ObsConfig,
+    prev_action: &[f64; 4],
+    gripper_target: f64,
+    out: &mut Vec<f64>,
+) {
+    out.clear();
+    out.extend_from_slice(&sim.joint_positions());
+    out.extend_from_slice(&sim.joint_velocities());
+    let tcp = sim.tcp_pose();
+    out.extend_from_slice(tcp.pos.as_slice());
+    if cfg.rot6d {
+        out.extend_from_slice(tcp.rot.column(0).as_slice());
+        out.extend_from_slice(tcp.rot.column(1).as_slice());
+    } else {
+        out.extend_from_slice(&rpy(&tcp.rot));
+    }
+    let cube = sim.cube_pose();
+    out.extend_from_slice(cube.pos.as_slice());
+    if cfg.cube_quat {
+        let q = cube.quat();
+        out.extend_from_slice(&[q.w, q.i, q.j, q.k]);
+    }
+    if cfg.previous_action {
+        out.extend_from_slice(prev_action);
+    }
+    if cfg.gripper_target {
+        out.push(gripper_target);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::Rotation3;
+
+    #[test]
+    fn default_layout_is_the_reference_21() {
+        let s = observation_space(&ObsConfig::default());
+        assert_eq!(s.dim(), 21);
+        assert_eq!(s.names[12], "tcp_pos/x");
+        assert_eq!(s.names[15], "tcp_rpy/roll");
+        assert_eq!(s.names[20], "cube_pos/z");
+        let all = ObsConfig {
+            rot6d: true,
+            cube_quat: true,
+            previous_action: true,
+            gripper_target: true,
+        };
+        assert_eq!(observation_space(&all).dim(), 21 + 3 + 4 + 4 + 1);
+    }
+
+    #[test]
+    fn rpy_inverts_zyx_rotation() {
+        let (r, p, y) = (0.3, -0.7, 2.1);
+        let rot = Rotation3::from_euler_angles(r, p, y);
+        let got = rpy(rot.matrix());
+        for (a, b) in got.iter().zip([r, p, y]) {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+}
