@@ -20,7 +20,7 @@ pub enum ResetMode {
 }
 
 /// Extra observation terms and the orientation encoding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ObsConfig {
     /// TCP orientation as the first two columns of its rotation matrix (6 floats, continuous)
@@ -82,17 +82,6 @@ pub struct TaskConfig {
     pub ik: IkConfig,
     /// Observation options.
     pub obs: ObsConfig,
-}
-
-impl Default for ObsConfig {
-    fn default() -> Self {
-        Self {
-            rot6d: false,
-            cube_quat: false,
-            previous_action: false,
-            gripper_target: false,
-        }
-    }
 }
 
 impl Default for TaskConfig {

@@ -163,7 +163,8 @@ mod tests {
     fn v11_worked_values() {
         let cfg = RewardConfig::default();
         // (dist, z, grasping, was grasping, success, action, expected)
-        let rows: [(f64, f64, bool, bool, bool, [f64; 4], f64); 6] = [
+        type Row = (f64, f64, bool, bool, bool, [f64; 4], f64);
+        let rows: [Row; 6] = [
             (0.0386, 0.015, false, false, false, [0.0; 4], 0.632093),
             (0.035, 0.005, false, false, false, [0.0; 4], 0.413624),
             (0.036, 0.016, true, false, false, [0.0; 4], 0.935555),
