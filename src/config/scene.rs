@@ -277,7 +277,7 @@ impl Default for ContactConfig {
             pad_friction: [1.0, 0.05, 0.001],
             pad_condim: 3,
             pad_solref: [0.004, 1.0],
-            pad_solimp: [0.95, 0.99, 0.001, 0.5, 2.0],
+            pad_solimp: [0.99, 0.999, 0.001, 0.5, 2.0],
             pad_solmix: 1000.0,
         }
     }

@@ -65,7 +65,7 @@ impl Default for PickConfig {
             align_wrist_to_yaw: true,
             gripper_open_rad: 0.9,
             close_rate_rad_s: 0.6,
-            tighten_rad: 0.4,
+            tighten_rad: 0.1,
             gravity_feedforward: 1.0,
             above_ticks: 65,
             descend_ticks: 50,
