@@ -14,6 +14,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod episode;
 pub mod fsutil;
 pub mod kinematics;
 pub mod scene;

@@ -118,3 +118,143 @@ fn defaults_print_valid_toml_equal_to_the_shipped_configs() {
         "configs/pick.toml differs from the built-in defaults"
     );
 }
+
+#[test]
+fn record_export_and_check_episodes() {
+    let dir = std::env::temp_dir().join(format!("so101-cli-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let assisted = format!("{}/configs/task_assisted.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = bin()
+        .args([
+            "record",
+            "--reset",
+            "full",
+            "--policy",
+            "scripted",
+            "--episodes",
+            "2",
+            "--seed",
+            "3",
+            "--task",
+        ])
+        .arg(&assisted)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("2/2 episodes succeeded"), "{text}");
+    let ep = dir.join("episode_000003.jsonl");
+    assert!(ep.exists());
+    // Recording again into the same folder refuses to overwrite.
+    let again = bin()
+        .args(["record", "--episodes", "1", "--seed", "3", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let csv = dir.join("ep.csv");
+    let out = bin()
+        .args(["episode", "export"])
+        .arg(&ep)
+        .args(["--format", "csv", "--out"])
+        .arg(&csv)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let header = text.lines().next().expect("header");
+    for col in [
+        "time",
+        "qpos/shoulder_pan",
+        "qvel/cube/vz",
+        "action/gripper",
+        "obs/cube_pos/z",
+        "reward/lift_progress",
+        "grasping",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "missing column {col}");
+    }
+    let rows = text.lines().count() - 1;
+    assert!(rows > 10);
+    assert!(
+        text.lines()
+            .skip(1)
+            .all(|l| l.split(',').count() == header.split(',').count())
+    );
+
+    let json = dir.join("ep.json");
+    let out = bin()
+        .args(["episode", "export"])
+        .arg(&ep)
+        .args(["--format", "json", "--out"])
+        .arg(&json)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("parses");
+    assert_eq!(v["steps"].as_array().map(Vec::len), Some(rows));
+    assert!(v["steps"][0]["terms"]["reach"].as_f64().is_some());
+
+    let out = bin()
+        .args(["episode", "check"])
+        .arg(&ep)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("identical bit for bit"), "{stdout}");
+    // It was recorded with the assisted task, so `check` warns that configs/task.toml differs.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different task config"));
+
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"format\":\"so101-lab-episode\",\"version\":7}\n").expect("write");
+    let out = bin()
+        .args(["episode", "check"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("format version 7") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bench_env_json_reports_split_and_batches() {
+    let out = bin()
+        .args(["bench", "env", "--json", "--steps", "200"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["env_steps_per_sec"].as_f64().unwrap_or(0.0) > 0.0);
+    let shares: f64 = ["physics_share", "ik_share", "obs_reward_share"]
+        .iter()
+        .map(|k| v[k].as_f64().unwrap_or(0.0))
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-6);
+    assert_eq!(v["batched"].as_array().map(Vec::len), Some(3));
+}

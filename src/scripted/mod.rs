@@ -4,9 +4,11 @@
 //! Arm servos get the IK solution plus gravity feed-forward (`qfrc_bias / kp`), so the weak
 //! SO-101 position servos do not sag below the target.
 
+mod cartesian;
 mod config;
 mod outcome;
 
+pub use cartesian::CartesianPickPolicy;
 pub use config::PickConfig;
 pub use outcome::{
     FailureKind, PickOutcome, PickReport, PickRun, placement_for_seed, run_pick, run_picks,

@@ -241,6 +241,50 @@ impl Sim {
         max_up.clamp(-1.0, 1.0).acos()
     }
 
+    /// A name for every `qpos` element: the joint name, suffixed for free and ball joints.
+    pub fn qpos_names(&self) -> Vec<String> {
+        self.dof_names(true)
+    }
+
+    /// A name for every `qvel` element.
+    pub fn qvel_names(&self) -> Vec<String> {
+        self.dof_names(false)
+    }
+
+    fn dof_names(&self, positions: bool) -> Vec<String> {
+        let m = self.model();
+        let n = if positions { m.ffi().nq } else { m.ffi().nv } as usize;
+        let mut names = vec![String::new(); n];
+        for j in 0..m.ffi().njnt as usize {
+            let name = m
+                .id_to_name(MjtObjBase::mjOBJ_JOINT, j)
+                .unwrap_or("joint")
+                .to_owned();
+            let adr = if positions {
+                m.jnt_qposadr()[j]
+            } else {
+                m.jnt_dofadr()[j]
+            };
+            let suffixes: &[&str] = match (m.jnt_type()[j], positions) {
+                (MjtJoint::mjJNT_FREE, true) => &["x", "y", "z", "qw", "qx", "qy", "qz"],
+                (MjtJoint::mjJNT_FREE, false) => &["vx", "vy", "vz", "wx", "wy", "wz"],
+                (MjtJoint::mjJNT_BALL, true) => &["qw", "qx", "qy", "qz"],
+                (MjtJoint::mjJNT_BALL, false) => &["wx", "wy", "wz"],
+                _ => &[""],
+            };
+            for (k, suffix) in suffixes.iter().enumerate() {
+                if let Some(slot) = usize::try_from(adr).ok().and_then(|a| names.get_mut(a + k)) {
+                    *slot = if suffix.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{name}/{suffix}")
+                    };
+                }
+            }
+        }
+        names
+    }
+
     /// Saves the full integration state.
     pub fn save_state(&self) -> SimState {
         SimState {

@@ -1,6 +1,8 @@
 //! `LiftEnv`: the lift task with a Gymnasium-style API. Cartesian actions through one DLS step
 //! per env step, the staged reward term by term, success and truncation, three reset modes.
 
+use std::time::Instant;
+
 use nalgebra::Vector3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -47,6 +49,19 @@ pub struct StepInfo {
     pub unstable: bool,
 }
 
+/// Where step time went, accumulated since the last [`LiftEnv::take_timings`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct EnvTimings {
+    /// Steps measured.
+    pub steps: usize,
+    /// MuJoCo substeps.
+    pub physics: std::time::Duration,
+    /// Action mapping and the IK step.
+    pub ik: std::time::Duration,
+    /// Grasp predicate, reward, observation, info.
+    pub obs_reward: std::time::Duration,
+}
+
 /// The result of one step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
@@ -78,6 +93,7 @@ pub struct LiftEnv {
     reward_state: RewardState,
     last_obs: Vec<f64>,
     obs_space: SpaceSpec,
+    timings: EnvTimings,
 }
 
 impl LiftEnv {
@@ -109,6 +125,7 @@ impl LiftEnv {
             obs_space,
             task,
             reward,
+            timings: EnvTimings::default(),
         }
     }
 
@@ -282,6 +299,7 @@ impl LiftEnv {
     /// Applies an action: TCP target += 0.02 m x (dx, dy, dz) (clamped to the workspace), one
     /// IK step toward it, absolute gripper command; then the physics substeps.
     pub fn step(&mut self, action: &[f64; 4]) -> StepOutcome {
+        let t0 = Instant::now();
         let a: [f64; 4] = std::array::from_fn(|i| {
             let v = action[i];
             if v.is_finite() {
@@ -294,9 +312,14 @@ impl LiftEnv {
         self.target = self.clamp_target(self.target + delta);
         self.gripper_ctrl = self.gripper_from_action(a[3]);
         self.apply_ik_step();
+        let t1 = Instant::now();
         let previous_obs = self.last_obs.clone();
         self.sim.step_n(self.task.substeps);
         self.steps += 1;
+        let t2 = Instant::now();
+        self.timings.steps += 1;
+        self.timings.ik += t1 - t0;
+        self.timings.physics += t2 - t1;
 
         if self.sim.is_unstable() {
             // Never hand NaN to a learner: report, keep the last finite observation, truncate.
@@ -313,7 +336,14 @@ impl LiftEnv {
                 info,
             };
         }
-        self.finish_step(a)
+        let out = self.finish_step(a);
+        self.timings.obs_reward += t2.elapsed();
+        out
+    }
+
+    /// Returns and clears the accumulated step timings.
+    pub fn take_timings(&mut self) -> EnvTimings {
+        std::mem::take(&mut self.timings)
     }
 
     fn apply_ik_step(&mut self) {

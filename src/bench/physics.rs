@@ -1,4 +1,4 @@
-//! Physics benchmarks (`so101-lab bench physics`): raw `mj_step` throughput with the arm moving
+//! `so101-lab bench physics`: raw `mj_step` throughput with the arm moving
 //! freely and with the cube grasped, for our lean collision set and for every link mesh
 //! colliding, plus the wall time of one scripted pick.
 

@@ -1,12 +1,16 @@
-//! Command-line interface: clap definitions and the headless subcommands.
+//! Command-line interface: clap definitions and dispatch; one file per command family.
+
+mod episode;
+mod pick;
+mod record;
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{SceneConfig, default_configs_dir};
 use crate::scripted::PickConfig;
+use crate::task::{ResetMode, RewardConfig, TaskConfig};
 
 /// so101-lab: simulate, train and debug RL on the SO-101 arm in MuJoCo.
 #[derive(Debug, Parser)]
@@ -22,6 +26,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the scripted top-down pick on seeded cube placements and report the success rate.
     Pick(PickArgs),
+    /// Record episodes of the lift task with the scripted or a random policy.
+    Record(RecordArgs),
+    /// Episode file tools.
+    #[command(subcommand)]
+    Episode(EpisodeCommand),
     /// Scene tools: export the compiled MJCF, print effective contact parameters.
     #[command(subcommand)]
     Scene(SceneCommand),
@@ -87,6 +96,97 @@ pub struct PickArgs {
     pub scene: SceneArgs,
 }
 
+/// Task and reward config selection.
+#[derive(Debug, Clone, Args)]
+pub struct TaskArgs {
+    /// Task config (default: configs/task.toml).
+    #[arg(long, value_name = "CONFIG")]
+    pub task: Option<PathBuf>,
+    /// Reward version (default: configs/rewards/v11.toml).
+    #[arg(long, value_name = "CONFIG")]
+    pub reward: Option<PathBuf>,
+}
+
+impl TaskArgs {
+    /// Loads the task and reward configs.
+    pub fn load(&self) -> anyhow::Result<(TaskConfig, RewardConfig)> {
+        let task = self
+            .task
+            .clone()
+            .unwrap_or_else(|| default_configs_dir().join("task.toml"));
+        let reward = self
+            .reward
+            .clone()
+            .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
+        Ok((TaskConfig::load(&task)?, RewardConfig::load(&reward)?))
+    }
+}
+
+/// Who acts in recorded episodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordPolicy {
+    /// The scripted pick, through the env's action space.
+    Scripted,
+    /// Uniform random actions (seeded).
+    Random,
+}
+
+/// `so101-lab record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Reset mode (overrides the task config).
+    #[arg(long, value_enum)]
+    pub reset: Option<ResetMode>,
+    /// Who acts.
+    #[arg(long, value_enum, default_value = "scripted")]
+    pub policy: RecordPolicy,
+    /// Number of episodes (seeds `--seed`, `--seed + 1`, ...).
+    #[arg(long, default_value_t = 1)]
+    pub episodes: usize,
+    /// First reset seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder (created if missing; existing episodes are never overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    /// Task and reward.
+    pub task: TaskArgs,
+    #[command(flatten)]
+    /// Scene.
+    pub scene: SceneArgs,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON document: header summary and per-step records with named terms and flags.
+    Json,
+    /// One row per step: time, qpos, qvel, ctrl, action, obs, every reward term, flags.
+    Csv,
+}
+
+/// `so101-lab episode ...`.
+#[derive(Debug, Subcommand)]
+pub enum EpisodeCommand {
+    /// Write an episode for analysis in other tools.
+    Export {
+        /// The episode file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file (default: next to the episode, with .json or .csv).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print an episode's summary and check it re-simulates bit for bit.
+    Check {
+        /// The episode file.
+        file: PathBuf,
+    },
+}
+
 /// `so101-lab scene ...`.
 #[derive(Debug, Subcommand)]
 pub enum SceneCommand {
@@ -109,6 +209,21 @@ pub enum SceneCommand {
 /// `so101-lab bench ...`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Env steps/s and where the time goes; batched throughput; raw mj_step/s.
+    Env {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Env steps per measurement.
+        #[arg(long, default_value_t = 3000)]
+        steps: usize,
+        #[command(flatten)]
+        /// Task and reward.
+        task: TaskArgs,
+        #[command(flatten)]
+        /// Scene.
+        scene: SceneArgs,
+    },
     /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
     Physics {
         /// Print JSON.
@@ -134,7 +249,9 @@ pub fn load_pick_config(path: Option<&PathBuf>) -> anyhow::Result<PickConfig> {
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Pick(args) => pick(&args),
+        Command::Pick(args) => pick::run(&args),
+        Command::Record(args) => record::run(&args),
+        Command::Episode(cmd) => episode::run(cmd),
         Command::Defaults { which } => {
             let text = match which {
                 ConfigKind::Scene => toml::to_string_pretty(&SceneConfig::default())?,
@@ -156,6 +273,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench(BenchCommand::Env {
+            json,
+            steps,
+            task,
+            scene,
+        }) => {
+            let built = crate::scene::build(&scene.load()?)?;
+            let (task, reward) = task.load()?;
+            let report = crate::bench::env(&built, &task, &reward, steps);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Physics {
             json,
             sim_secs,
@@ -172,67 +305,4 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn pick(args: &PickArgs) -> anyhow::Result<()> {
-    let scene_cfg = args.scene.load()?;
-    let pick_cfg = load_pick_config(args.pick_config.as_ref())?;
-    let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
-    let report = crate::scripted::run_picks(
-        &scene,
-        &pick_cfg,
-        args.first_seed,
-        args.seeds,
-        args.yaw.to_radians(),
-    );
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    for o in &report.outcomes {
-        if !o.success() {
-            let kinds: Vec<&str> = o.failures.iter().map(|f| f.name()).collect();
-            println!(
-                "seed {:>5}: FAILED {:<24} cube ({:.4}, {:.4}, yaw {:+.1} deg) final z {:.4}",
-                o.seed,
-                kinds.join(","),
-                o.placement[0],
-                o.placement[1],
-                o.placement[2].to_degrees(),
-                o.final_cube_z
-            );
-        }
-    }
-    println!(
-        "scripted pick: {}/{} succeeded ({:.1}%), yaw +/-{} deg",
-        report.successes,
-        report.picks,
-        100.0 * report.success_rate,
-        args.yaw
-    );
-    let kinds: Vec<String> = report
-        .failures
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    println!(
-        "failures: {}",
-        if kinds.is_empty() {
-            "none".to_owned()
-        } else {
-            kinds.join(", ")
-        }
-    );
-    println!(
-        "worst: min cube z {:.4} m, hold tilt {:.2} deg, penetration {:.2} mm",
-        report.worst_min_cube_z,
-        report.worst_hold_tilt_deg,
-        report.worst_penetration_m * 1e3
-    );
-    println!(
-        "timing: {:.0} ms per pick, {:.0} physics steps/s",
-        report.mean_pick_secs * 1e3,
-        report.steps_per_sec
-    );
-    Ok(())
 }

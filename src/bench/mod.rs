@@ -1,0 +1,7 @@
+//! Benchmarks behind `so101-lab bench`: what users wait on, measured reproducibly.
+
+mod env;
+mod physics;
+
+pub use env::{EnvBench, env};
+pub use physics::{GraspedCase, PhysicsBench, free_arm_rate, grasped_rate, physics};

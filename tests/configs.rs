@@ -1,0 +1,96 @@
+//! Shipped config files: the reference values, the reward versions, and user-added versions.
+
+mod common;
+
+use std::path::Path;
+
+use so101_lab::config::default_configs_dir;
+use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+
+#[test]
+fn shipped_task_and_v11_are_the_reference_defaults() {
+    let dir = default_configs_dir();
+    assert_eq!(
+        TaskConfig::load(&dir.join("task.toml")).expect("task"),
+        TaskConfig::default()
+    );
+    assert_eq!(
+        RewardConfig::load(&dir.join("rewards/v11.toml")).expect("v11"),
+        RewardConfig::default()
+    );
+    let assisted = TaskConfig::load(&dir.join("task_assisted.toml")).expect("assisted");
+    assert_eq!(
+        assisted,
+        TaskConfig {
+            gravity_feedforward: 1.0,
+            top_down_ik: true,
+            ..TaskConfig::default()
+        }
+    );
+}
+
+#[test]
+fn v11_fixed_switches_exactly_the_four_flaws() {
+    let fixed =
+        RewardConfig::load(&default_configs_dir().join("rewards/v11_fixed.toml")).expect("fixed");
+    let expected = RewardConfig {
+        name: "v11_fixed".into(),
+        cap_lift_progress: true,
+        gate_height_bonuses_on_grasp: true,
+        action_rate_excludes_gripper: true,
+        drop_debounce_steps: 3,
+        ..RewardConfig::default()
+    };
+    assert_eq!(fixed, expected);
+}
+
+#[test]
+fn a_user_reward_version_needs_no_code() {
+    let path = std::env::temp_dir().join(format!("so101-my-reward-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "name = \"mine\"\nreach_scale = 20.0\nsuccess_bonus = 50.0\n",
+    )
+    .expect("write");
+    let mine = RewardConfig::load(&path).expect("loads");
+    assert_eq!(mine.name, "mine");
+    assert_eq!(mine.reach_scale, 20.0);
+    assert_eq!(
+        mine.grasp_bonus,
+        RewardConfig::default().grasp_bonus,
+        "unset fields keep V11 values"
+    );
+    let mut env = LiftEnv::new(common::default_scene(), TaskConfig::default(), mine);
+    env.reset(0);
+    let out = env.step(&[0.0; 4]);
+    assert!(out.reward.is_finite());
+}
+
+#[test]
+fn bad_task_and_reward_files_name_file_and_field() {
+    let dir = std::env::temp_dir();
+    let task = dir.join(format!("so101-bad-task-{}.toml", std::process::id()));
+    std::fs::write(
+        &task,
+        "target_min = [0.5, -0.3, 0.01]\ntarget_max = [0.1, 0.3, 0.4]\n",
+    )
+    .expect("write");
+    let err = TaskConfig::load(&task).expect_err("inverted bounds");
+    assert!(
+        err.to_string().contains("target_min[0]")
+            && err.to_string().contains(&task.display().to_string()),
+        "{err}"
+    );
+    let reward = dir.join(format!("so101-bad-reward-{}.toml", std::process::id()));
+    std::fs::write(&reward, "drop_debounce_steps = 0\n").expect("write");
+    let err = RewardConfig::load(&reward).expect_err("zero debounce");
+    assert!(err.to_string().contains("drop_debounce_steps"), "{err}");
+    std::fs::write(&reward, "reach_sclae = 3.0\n").expect("write");
+    assert!(
+        RewardConfig::load(&reward)
+            .expect_err("typo")
+            .to_string()
+            .contains("reach_sclae")
+    );
+    assert!(TaskConfig::load(Path::new("/nonexistent/task.toml")).is_err());
+}
