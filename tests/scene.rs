@@ -153,18 +153,33 @@ fn contact_forces_of_a_resting_cube_carry_its_weight() {
     sim.set_cube_pose([0.3, 0.1, 0.015], 0.3);
     sim.step_n(500);
     let h = &scene.handles;
-    let contacts: Vec<_> = sim.contacts().into_iter().filter(|c| c.is_between(h.cube_geom, h.floor_geom)).collect();
-    assert!(contacts.len() >= 4, "box on plane gives 4 contacts, got {}", contacts.len());
+    let contacts: Vec<_> = sim
+        .contacts()
+        .into_iter()
+        .filter(|c| c.is_between(h.cube_geom, h.floor_geom))
+        .collect();
+    assert!(
+        contacts.len() >= 4,
+        "box on plane gives 4 contacts, got {}",
+        contacts.len()
+    );
     let total: f64 = contacts.iter().map(|c| c.normal_force).sum();
     let weight = scene.config.cube.mass_kg * 9.81;
-    println!("cube-floor: {} contacts, normal force {total:.4} N (weight {weight:.4} N)", contacts.len());
+    println!(
+        "cube-floor: {} contacts, normal force {total:.4} N (weight {weight:.4} N)",
+        contacts.len()
+    );
     assert!((total - weight).abs() < 0.01 * weight);
     for c in &contacts {
         assert_eq!((c.name1.as_str(), c.name2.as_str()), ("floor", "cube"));
         assert!(c.normal[2] > 0.99, "floor normal points up: {:?}", c.normal);
         // World force on the cube points up and carries a quarter of the weight.
         assert!(c.force_world[2] > 0.0);
-        assert!(c.penetration < 5e-4, "soft default floor contact sinks {} m", c.penetration);
+        assert!(
+            c.penetration < 5e-4,
+            "soft default floor contact sinks {} m",
+            c.penetration
+        );
         assert!(c.cone_use() < 0.01);
     }
     assert!(!sim.grasp_state().grasping);
