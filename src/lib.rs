@@ -17,6 +17,7 @@ pub mod config;
 pub mod episode;
 pub mod fsutil;
 pub mod kinematics;
+pub mod rl;
 pub mod scene;
 pub mod scripted;
 pub mod sim;

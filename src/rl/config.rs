@@ -1,0 +1,191 @@
+//! `SacConfig` (`configs/train/*.toml`), with Stable-Baselines3's hyperparameter names.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Check, ConfigError, FieldError};
+
+/// Entropy coefficient: `"auto"` (learned, SB3's default, starting at 1.0), `"auto_0.1"`
+/// (learned, starting at 0.1) or a fixed number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EntCoef {
+    /// Learned toward the target entropy, starting at `init`.
+    Auto {
+        /// Initial value.
+        init: f64,
+    },
+    /// Fixed.
+    Fixed(f64),
+}
+
+impl Serialize for EntCoef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Auto { init } if *init == 1.0 => s.serialize_str("auto"),
+            Self::Auto { init } => s.serialize_str(&format!("auto_{init}")),
+            Self::Fixed(v) => s.serialize_f64(*v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EntCoef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Num(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Num(v) => Ok(Self::Fixed(v)),
+            Raw::Text(t) if t == "auto" => Ok(Self::Auto { init: 1.0 }),
+            Raw::Text(t) => t
+                .strip_prefix("auto_")
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|init| Self::Auto { init })
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "ent_coef `{t}`: expected \"auto\", \"auto_<init>\" or a number"
+                    ))
+                }),
+        }
+    }
+}
+
+/// Training hyperparameters; defaults are the reference run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SacConfig {
+    /// Adam learning rate of every network.
+    pub learning_rate: f64,
+    /// Replay capacity.
+    pub buffer_size: usize,
+    /// Uniform random actions before learning starts.
+    pub learning_starts: usize,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Polyak coefficient of the target critics.
+    pub tau: f64,
+    /// Discount.
+    pub gamma: f64,
+    /// Env steps between updates.
+    pub train_freq: usize,
+    /// Gradient steps per update.
+    pub gradient_steps: usize,
+    /// Entropy coefficient.
+    pub ent_coef: EntCoef,
+    /// Target entropy; absent = -|A|.
+    pub target_entropy: Option<f64>,
+    /// Hidden layer sizes of actor and critics (ReLU).
+    pub net_arch: Vec<usize>,
+    /// Parallel environments.
+    pub n_envs: usize,
+    /// Seed of everything.
+    pub seed: u64,
+    /// Env steps to train for.
+    pub total_timesteps: usize,
+    /// Standardise observations with running statistics.
+    pub normalize_obs: bool,
+    /// Scale rewards by the running std of the discounted return.
+    pub normalize_reward: bool,
+    /// Clip of normalised observations and rewards.
+    pub clip: f64,
+    /// Env steps between deterministic evaluations (0 = none).
+    pub eval_freq: usize,
+    /// Episodes per evaluation.
+    pub eval_episodes: usize,
+    /// Env steps between checkpoints (0 = only at the end).
+    pub checkpoint_freq: usize,
+    /// Scripted demonstration episodes sampled alongside the online buffer (RLPD-style).
+    pub demos: usize,
+    /// Fraction of each batch drawn from the demonstrations.
+    pub demo_ratio: f64,
+    /// Torch intra-op threads.
+    pub torch_threads: usize,
+    /// Task config file (relative to the repo root unless absolute).
+    pub task: PathBuf,
+    /// Reward config file.
+    pub reward: PathBuf,
+}
+
+impl Default for SacConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 3e-4,
+            buffer_size: 100_000,
+            learning_starts: 1000,
+            batch_size: 256,
+            tau: 0.005,
+            gamma: 0.99,
+            train_freq: 1,
+            gradient_steps: 1,
+            ent_coef: EntCoef::Auto { init: 1.0 },
+            target_entropy: None,
+            net_arch: vec![256, 256],
+            n_envs: 1,
+            seed: 0,
+            total_timesteps: 1_000_000,
+            normalize_obs: true,
+            normalize_reward: true,
+            clip: 10.0,
+            eval_freq: 10_000,
+            eval_episodes: 20,
+            checkpoint_freq: 50_000,
+            demos: 0,
+            demo_ratio: 0.5,
+            torch_threads: 1,
+            task: PathBuf::from("configs/task.toml"),
+            reward: PathBuf::from("configs/rewards/v11.toml"),
+        }
+    }
+}
+
+impl SacConfig {
+    /// Loads and validates a training config.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        crate::config::load_toml(path, Self::validate)
+    }
+
+    /// Resolves a config-relative path against the repo root.
+    pub fn resolve(p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+        }
+    }
+
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        Check::range("learning_rate", self.learning_rate, 1e-7, 1.0)?;
+        Check::int_range("buffer_size", self.buffer_size as i64, 1, 100_000_000)?;
+        Check::int_range("batch_size", self.batch_size as i64, 1, 65_536)?;
+        Check::range("tau", self.tau, 0.0, 1.0)?;
+        Check::range("gamma", self.gamma, 0.0, 1.0)?;
+        Check::int_range("train_freq", self.train_freq as i64, 1, 100_000)?;
+        Check::int_range("gradient_steps", self.gradient_steps as i64, 1, 1000)?;
+        match self.ent_coef {
+            EntCoef::Auto { init } => Check::range("ent_coef (auto init)", init, 1e-8, 100.0)?,
+            EntCoef::Fixed(v) => Check::range("ent_coef", v, 0.0, 100.0)?,
+        }
+        if self.net_arch.is_empty() || self.net_arch.iter().any(|&h| h == 0 || h > 8192) {
+            return Err(FieldError {
+                field: "net_arch".into(),
+                value: format!("{:?}", self.net_arch),
+                allowed: "one or more layer sizes in 1..=8192".into(),
+            });
+        }
+        Check::int_range("n_envs", self.n_envs as i64, 1, 256)?;
+        Check::int_range(
+            "total_timesteps",
+            self.total_timesteps as i64,
+            1,
+            1_000_000_000,
+        )?;
+        Check::range("clip", self.clip, 0.1, 1e6)?;
+        Check::range("demo_ratio", self.demo_ratio, 0.0, 0.95)?;
+        Check::int_range("torch_threads", self.torch_threads as i64, 1, 256)?;
+        Ok(())
+    }
+}

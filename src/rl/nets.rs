@@ -1,0 +1,216 @@
+//! The networks as plain parameter tensors: an MLP for the actor, and an ensemble MLP that runs
+//! both critics in one batched pass (`baddbmm` over a leading ensemble dimension). Weights can
+//! be used detached, so the actor's loss never sends gradients into the critics.
+
+use tch::{Kind, Tensor};
+
+use super::rng::TorchInit;
+
+/// A ReLU MLP: `layers[i] = (weight [in, out], bias [out])`, no activation after the last.
+#[derive(Debug)]
+pub struct Mlp {
+    /// Weight and bias per layer.
+    pub layers: Vec<(Tensor, Tensor)>,
+}
+
+/// `members` MLPs of the same shape stacked: weight [E, in, out], bias [E, 1, out].
+#[derive(Debug)]
+pub struct EnsembleMlp {
+    /// Weight and bias per layer.
+    pub layers: Vec<(Tensor, Tensor)>,
+    /// Ensemble size.
+    pub members: i64,
+}
+
+fn sizes(input: i64, hidden: &[i64], output: i64) -> Vec<(i64, i64)> {
+    let mut dims = vec![input];
+    dims.extend_from_slice(hidden);
+    dims.push(output);
+    dims.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+impl Mlp {
+    /// PyTorch-Linear initialisation (uniform +/- 1/sqrt(fan_in)) from `init`.
+    pub fn new(input: i64, hidden: &[i64], output: i64, init: &mut TorchInit) -> Self {
+        let layers = sizes(input, hidden, output)
+            .into_iter()
+            .map(|(i, o)| {
+                let bound = 1.0 / (i as f64).sqrt();
+                (init.uniform(&[i, o], bound), init.uniform(&[o], bound))
+            })
+            .collect();
+        Self { layers }
+    }
+
+    /// Forward pass; `detached` uses the weights without tracking gradients into them.
+    pub fn forward(&self, x: &Tensor, detached: bool) -> Tensor {
+        let mut h = x.shallow_clone();
+        let last = self.layers.len() - 1;
+        for (k, (w, b)) in self.layers.iter().enumerate() {
+            h = if detached {
+                b.detach().addmm(&h, &w.detach())
+            } else {
+                b.addmm(&h, w)
+            };
+            if k < last {
+                h = h.relu();
+            }
+        }
+        h
+    }
+
+    /// Every parameter, weights then bias per layer.
+    pub fn parameters(&self) -> Vec<&Tensor> {
+        self.layers.iter().flat_map(|(w, b)| [w, b]).collect()
+    }
+}
+
+impl EnsembleMlp {
+    /// `members` independently initialised MLPs.
+    pub fn new(
+        members: i64,
+        input: i64,
+        hidden: &[i64],
+        output: i64,
+        init: &mut TorchInit,
+    ) -> Self {
+        let layers = sizes(input, hidden, output)
+            .into_iter()
+            .map(|(i, o)| {
+                let bound = 1.0 / (i as f64).sqrt();
+                (
+                    init.uniform(&[members, i, o], bound),
+                    init.uniform(&[members, 1, o], bound),
+                )
+            })
+            .collect();
+        Self { layers, members }
+    }
+
+    /// Forward pass of every member on the same input `x` [B, in] -> [E, B, out].
+    pub fn forward(&self, x: &Tensor, detached: bool) -> Tensor {
+        let b = x.size()[0];
+        let mut h = x.unsqueeze(0).expand([self.members, b, x.size()[1]], false);
+        let last = self.layers.len() - 1;
+        for (k, (w, bias)) in self.layers.iter().enumerate() {
+            h = if detached {
+                bias.detach().baddbmm(&h, &w.detach(), 1.0, 1.0)
+            } else {
+                bias.baddbmm(&h, w, 1.0, 1.0)
+            };
+            if k < last {
+                h = h.relu();
+            }
+        }
+        h
+    }
+
+    /// Every parameter.
+    pub fn parameters(&self) -> Vec<&Tensor> {
+        self.layers.iter().flat_map(|(w, b)| [w, b]).collect()
+    }
+
+    /// An untracked copy (for target networks).
+    pub fn copy_untracked(&self) -> Self {
+        let layers = self
+            .layers
+            .iter()
+            .map(|(w, b)| {
+                (
+                    w.detach().copy().set_requires_grad(false),
+                    b.detach().copy().set_requires_grad(false),
+                )
+            })
+            .collect();
+        Self {
+            layers,
+            members: self.members,
+        }
+    }
+}
+
+/// Polyak averaging: `target <- tau * online + (1 - tau) * target`, in place.
+pub fn polyak(target: &EnsembleMlp, online: &EnsembleMlp, tau: f64) {
+    tch::no_grad(|| {
+        for ((tw, tb), (ow, ob)) in target.layers.iter().zip(&online.layers) {
+            let (mut tw, mut tb) = (tw.shallow_clone(), tb.shallow_clone());
+            let _ = tw.lerp_(ow, tau);
+            let _ = tb.lerp_(ob, tau);
+        }
+    });
+}
+
+/// Adam (Kingma & Ba, bias-corrected) over a fixed parameter list; its moments are tensors so
+/// they checkpoint with the weights.
+#[derive(Debug)]
+pub struct Adam {
+    params: Vec<Tensor>,
+    /// First moments.
+    pub m: Vec<Tensor>,
+    /// Second moments.
+    pub v: Vec<Tensor>,
+    /// Steps taken.
+    pub t: i64,
+    /// Learning rate.
+    pub lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+}
+
+impl Adam {
+    /// Adam with PyTorch's defaults (0.9, 0.999, 1e-8) over `params`.
+    pub fn new(params: &[&Tensor], lr: f64) -> Self {
+        let params: Vec<Tensor> = params.iter().map(|p| p.shallow_clone()).collect();
+        let zeros = |p: &Tensor| Tensor::zeros_like(p).set_requires_grad(false);
+        let m = params.iter().map(zeros).collect();
+        let v = params.iter().map(zeros).collect();
+        Self {
+            params,
+            m,
+            v,
+            t: 0,
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+
+    /// Clears the gradients of every parameter.
+    pub fn zero_grad(&mut self) {
+        for p in &mut self.params {
+            let mut g = p.grad();
+            if g.defined() {
+                let _ = g.zero_();
+            }
+        }
+    }
+
+    /// One update from the current gradients.
+    pub fn step(&mut self) {
+        self.t += 1;
+        let bc1 = 1.0 - self.beta1.powi(self.t as i32);
+        let bc2 = 1.0 - self.beta2.powi(self.t as i32);
+        let step_size = self.lr / bc1;
+        tch::no_grad(|| {
+            for ((p, m), v) in self.params.iter().zip(&mut self.m).zip(&mut self.v) {
+                let g = p.grad();
+                if !g.defined() {
+                    continue;
+                }
+                let _ = m.lerp_(&g, 1.0 - self.beta1);
+                let _ = v.g_mul_scalar_(self.beta2);
+                let _ = v.addcmul_(&(&g * (1.0 - self.beta2)), &g);
+                let denom = (v.as_ref() / bc2).sqrt() + self.eps;
+                let mut p = p.shallow_clone();
+                let _ = p.addcdiv_(&(m.as_ref() * -step_size), &denom);
+            }
+        });
+    }
+}
+
+/// Sum over the last dimension, keeping it.
+pub fn sum_last(x: &Tensor) -> Tensor {
+    x.sum_dim_intlist(-1, true, Kind::Float)
+}

@@ -1,0 +1,218 @@
+//! Soft Actor-Critic (Haarnoja et al. 2018, as in Stable-Baselines3 and CleanRL): twin Q
+//! networks with Polyak-averaged targets, a tanh-squashed Gaussian actor with clamped log-std,
+//! and automatic entropy tuning toward -|A|.
+//!
+//! Efficiency choices: both critics are one ensemble network (one batched GEMM per layer); the
+//! actor loss reads the critics through detached weights, so no gradient is computed for them;
+//! target values are computed under `no_grad`.
+
+use tch::{Kind, Tensor};
+
+use super::config::{EntCoef, SacConfig};
+use super::nets::{Adam, EnsembleMlp, Mlp, polyak, sum_last};
+use super::replay::Batch;
+use super::rng::{Noise, TorchInit};
+
+/// log-std bounds of the actor (CleanRL's): the raw output is squashed into this range.
+pub const LOG_STD_MIN: f64 = -5.0;
+/// Upper log-std bound.
+pub const LOG_STD_MAX: f64 = 2.0;
+
+/// Losses and values of one gradient step (CleanRL metric names in `metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct UpdateStats {
+    /// Mean squared TD error of critic 1.
+    pub qf1_loss: f64,
+    /// Mean squared TD error of critic 2.
+    pub qf2_loss: f64,
+    /// Mean Q of critic 1 on the batch.
+    pub qf1_value: f64,
+    /// Actor loss.
+    pub actor_loss: f64,
+    /// Entropy coefficient.
+    pub alpha: f64,
+    /// Entropy-coefficient loss (0 when fixed).
+    pub alpha_loss: f64,
+    /// Mean -log pi of the sampled actions.
+    pub entropy: f64,
+}
+
+/// The SAC learner.
+#[derive(Debug)]
+pub struct Sac {
+    /// Policy network: obs -> (mean, raw log-std).
+    pub actor: Mlp,
+    /// Twin critics: (obs, action) -> Q, ensemble of 2.
+    pub critic: EnsembleMlp,
+    /// Target critics.
+    pub critic_target: EnsembleMlp,
+    /// log of the entropy coefficient.
+    pub log_alpha: Tensor,
+    /// Actor optimiser.
+    pub actor_opt: Adam,
+    /// Critic optimiser.
+    pub critic_opt: Adam,
+    /// Entropy-coefficient optimiser (auto mode).
+    pub alpha_opt: Option<Adam>,
+    /// Sampling noise.
+    pub noise: Noise,
+    target_entropy: f64,
+    gamma: f64,
+    tau: f64,
+    act_dim: i64,
+}
+
+impl Sac {
+    /// A learner for `obs_dim` observations and `act_dim` actions in [-1, 1].
+    pub fn new(obs_dim: usize, act_dim: usize, cfg: &SacConfig) -> Self {
+        let mut init = TorchInit::new(cfg.seed);
+        let hidden: Vec<i64> = cfg.net_arch.iter().map(|&h| h as i64).collect();
+        let (o, a) = (obs_dim as i64, act_dim as i64);
+        let actor = Mlp::new(o, &hidden, 2 * a, &mut init);
+        let critic = EnsembleMlp::new(2, o + a, &hidden, 1, &mut init);
+        let critic_target = critic.copy_untracked();
+        let (alpha0, auto) = match cfg.ent_coef {
+            EntCoef::Auto { init } => (init, true),
+            EntCoef::Fixed(v) => (v, false),
+        };
+        let log_alpha = Tensor::from_slice(&[alpha0.ln() as f32]).set_requires_grad(auto);
+        let actor_opt = Adam::new(&actor.parameters(), cfg.learning_rate);
+        let critic_opt = Adam::new(&critic.parameters(), cfg.learning_rate);
+        let alpha_opt = auto.then(|| Adam::new(&[&log_alpha], cfg.learning_rate));
+        Self {
+            actor,
+            critic,
+            critic_target,
+            log_alpha,
+            actor_opt,
+            critic_opt,
+            alpha_opt,
+            noise: Noise::new(cfg.seed.wrapping_add(1)),
+            target_entropy: cfg.target_entropy.unwrap_or(-(act_dim as f64)),
+            gamma: cfg.gamma,
+            tau: cfg.tau,
+            act_dim: a,
+        }
+    }
+
+    /// The current entropy coefficient.
+    pub fn alpha(&self) -> f64 {
+        self.log_alpha.double_value(&[0]).exp()
+    }
+
+    /// Mean and log-std of the action distribution for normalised observations [B, obs].
+    pub fn distribution(&self, obs: &Tensor) -> (Tensor, Tensor) {
+        let out = self.actor.forward(obs, false);
+        let mean = out.narrow(1, 0, self.act_dim);
+        let raw = out.narrow(1, self.act_dim, self.act_dim).tanh();
+        let log_std = (raw + 1.0) * (0.5 * (LOG_STD_MAX - LOG_STD_MIN)) + LOG_STD_MIN;
+        (mean, log_std)
+    }
+
+    /// Reparameterised sample: squashed action and its log-probability [B, 1].
+    pub fn sample(&mut self, obs: &Tensor) -> (Tensor, Tensor) {
+        let (mean, log_std) = self.distribution(obs);
+        let eps = self.noise.normal(obs.size()[0], self.act_dim);
+        let x = &mean + log_std.exp() * &eps;
+        let action = x.tanh();
+        (action, squashed_log_prob(&eps, &log_std, &x))
+    }
+
+    /// Q values of both critics for normalised `obs` and `action`: [2, B, 1].
+    pub fn q_values(&self, obs: &Tensor, action: &Tensor) -> Tensor {
+        self.critic.forward(&Tensor::cat(&[obs, action], 1), false)
+    }
+
+    /// One gradient step on critics, actor and entropy coefficient, then the target update.
+    /// `batch` holds normalised observations; `reward_scale` multiplies its rewards.
+    pub fn update(&mut self, batch: &Batch, reward_scale: f64) -> UpdateStats {
+        let alpha = self.alpha();
+        let target_q: Tensor = tch::no_grad(|| {
+            let (next_a, next_logp) = self.sample(&batch.next_obs);
+            let q = self
+                .critic_target
+                .forward(&Tensor::cat(&[&batch.next_obs, &next_a], 1), false);
+            let min_q = q.amin(0, false) - next_logp * alpha;
+            &batch.rewards * reward_scale + (1.0 - &batch.dones) * self.gamma * min_q
+        });
+        let q = self.q_values(&batch.obs, &batch.actions);
+        let td = (&q - target_q.unsqueeze(0))
+            .square()
+            .mean_dim(1, false, Kind::Float);
+        let qf_loss = td.sum(Kind::Float);
+        self.critic_opt.zero_grad();
+        qf_loss.backward();
+        self.critic_opt.step();
+
+        let (action, logp) = self.sample(&batch.obs);
+        let q_pi = self
+            .critic
+            .forward(&Tensor::cat(&[&batch.obs, &action], 1), true)
+            .amin(0, false);
+        let actor_loss = (&logp * alpha - q_pi).mean(Kind::Float);
+        self.actor_opt.zero_grad();
+        actor_loss.backward();
+        self.actor_opt.step();
+
+        let mut alpha_loss_value = 0.0;
+        if let Some(opt) = &mut self.alpha_opt {
+            let alpha_loss =
+                -(&self.log_alpha * (logp.detach() + self.target_entropy)).mean(Kind::Float);
+            opt.zero_grad();
+            alpha_loss.backward();
+            opt.step();
+            alpha_loss_value = alpha_loss.double_value(&[]);
+        }
+        polyak(&self.critic_target, &self.critic, self.tau);
+        UpdateStats {
+            qf1_loss: td.double_value(&[0, 0]),
+            qf2_loss: td.double_value(&[1, 0]),
+            qf1_value: q.get(0).mean(Kind::Float).double_value(&[]),
+            actor_loss: actor_loss.double_value(&[]),
+            alpha,
+            alpha_loss: alpha_loss_value,
+            entropy: -logp.mean(Kind::Float).double_value(&[]),
+        }
+    }
+
+    /// Action for one normalised observation: the squashed mean (deterministic) or a sample.
+    /// Also returns the distribution's mean and std (pre-squash) for plots.
+    pub fn act(&mut self, obs: &[f32], deterministic: bool) -> ActOutput {
+        tch::no_grad(|| {
+            let x = Tensor::from_slice(obs).reshape([1, obs.len() as i64]);
+            let (mean, log_std) = self.distribution(&x);
+            let pre = if deterministic {
+                mean.shallow_clone()
+            } else {
+                &mean + log_std.exp() * self.noise.normal(1, self.act_dim)
+            };
+            let to_vec = |t: &Tensor| {
+                Vec::<f64>::try_from(t.reshape([-1]).to_kind(Kind::Double)).unwrap_or_default()
+            };
+            ActOutput {
+                action: to_vec(&pre.tanh()),
+                mean: to_vec(&mean),
+                std: to_vec(&log_std.exp()),
+            }
+        })
+    }
+}
+
+/// What the policy computed for one observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActOutput {
+    /// Action in [-1, 1].
+    pub action: Vec<f64>,
+    /// Pre-squash mean.
+    pub mean: Vec<f64>,
+    /// Pre-squash std.
+    pub std: Vec<f64>,
+}
+
+/// log pi(tanh(x)) for x = mean + std * eps, summed over action dims: the Gaussian density at x
+/// minus the log-Jacobian of tanh, written stably as 2 (log 2 - x - softplus(-2x)).
+pub fn squashed_log_prob(eps: &Tensor, log_std: &Tensor, x: &Tensor) -> Tensor {
+    let gauss = eps.square() * -0.5 - log_std - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let log_det = (std::f64::consts::LN_2 - x - (x * -2.0).softplus()) * 2.0;
+    sum_last(&(gauss - log_det))
+}

@@ -1,0 +1,158 @@
+//! SAC unit tests: the maths checked numerically, and a small task learned in seconds.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{Kind, Tensor};
+
+use super::nets::{Adam, EnsembleMlp, polyak};
+use super::replay::ReplayBuffer;
+use super::rng::TorchInit;
+use super::sac::squashed_log_prob;
+use super::{EntCoef, Sac, SacConfig};
+
+fn scalar(t: &Tensor) -> f64 {
+    t.double_value(&[])
+}
+
+/// The squashed Gaussian's density integrates to 1 over y in (-1, 1) (trapezoid rule).
+#[test]
+fn squashed_gaussian_log_prob_integrates_to_one() {
+    let n = 400_000i64;
+    let ys: Vec<f64> = (1..n).map(|k| -1.0 + 2.0 * k as f64 / n as f64).collect();
+    let y = Tensor::from_slice(&ys).reshape([-1, 1]);
+    let x = y.atanh();
+    for (mean, log_std) in [(0.0, 0.0), (0.7, -0.5), (-1.5, 0.3), (2.0, -1.0)] {
+        let eps = (&x - mean) / f64::exp(log_std);
+        let log_std_t = Tensor::full([n - 1, 1], log_std, (Kind::Double, tch::Device::Cpu));
+        let p = squashed_log_prob(&eps, &log_std_t, &x).exp().reshape([-1]);
+        let total = scalar(&Tensor::trapezoid_x(&p, &y.reshape([-1]), 0));
+        assert!((total - 1.0).abs() < 2e-3, "mean {mean} log_std {log_std}: integral {total}");
+    }
+}
+
+#[test]
+fn log_prob_matches_the_textbook_formula() {
+    let (mean, log_std, eps) = (0.3f64, -0.4f64, 1.1f64);
+    let x = mean + log_std.exp() * eps;
+    let expected = -0.5 * eps * eps
+        - log_std
+        - 0.5 * (2.0 * std::f64::consts::PI).ln()
+        - (1.0 - x.tanh().powi(2)).ln();
+    let t = |v: f64| Tensor::from_slice(&[v]).reshape([1, 1]);
+    let got = scalar(
+        &squashed_log_prob(&t(eps), &t(log_std), &t(x))
+            .reshape([-1])
+            .get(0),
+    );
+    assert!((got - expected).abs() < 1e-7, "{got} vs {expected}");
+}
+
+#[test]
+fn polyak_moves_targets_by_tau() {
+    let mut init = TorchInit::new(0);
+    let online = EnsembleMlp::new(2, 3, &[4], 1, &mut init);
+    let target = online.copy_untracked();
+    tch::no_grad(|| {
+        for (w, b) in &target.layers {
+            let _ = w.shallow_clone().zero_();
+            let _ = b.shallow_clone().zero_();
+        }
+    });
+    for _ in 0..10 {
+        polyak(&target, &online, 0.1);
+    }
+    let factor = 1.0 - 0.9f64.powi(10);
+    for ((tw, _), (ow, _)) in target.layers.iter().zip(&online.layers) {
+        let diff = (tw - ow * factor).abs().max();
+        assert!(scalar(&diff) < 1e-6);
+    }
+}
+
+#[test]
+fn entropy_coefficient_moves_toward_the_target_entropy() {
+    // SB3's loss: -(log_alpha * (log_pi + target_entropy)).mean()
+    let step = |log_pi: f64| {
+        let log_alpha = Tensor::from_slice(&[0.0f32]).set_requires_grad(true);
+        let mut opt = Adam::new(&[&log_alpha], 0.1);
+        let loss = -(&log_alpha * (Tensor::from_slice(&[log_pi as f32]) + -4.0)).mean(Kind::Float);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        scalar(&log_alpha.get(0))
+    };
+    // Entropy -log_pi = -10 below the target -4: too little exploration, alpha must grow.
+    assert!(step(10.0) > 0.0);
+    // Entropy 10 above the target: alpha must shrink.
+    assert!(step(-10.0) < 0.0);
+}
+
+#[test]
+fn update_changes_only_what_it_should() {
+    let cfg = SacConfig {
+        net_arch: vec![16, 16],
+        batch_size: 8,
+        ..SacConfig::default()
+    };
+    let mut sac = Sac::new(3, 2, &cfg);
+    let mut buf = ReplayBuffer::new(100, 3, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for _ in 0..50 {
+        let o: Vec<f64> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
+        buf.push(&o, &[0.1, -0.2], 1.0, &o, false);
+    }
+    let before = sac.critic_target.layers[0].0.copy();
+    let stats = sac.update(&buf.sample(8, &mut rng), 1.0);
+    assert!(stats.qf1_loss.is_finite() && stats.actor_loss.is_finite());
+    assert!(stats.alpha < 1.0 + 1e-9, "alpha starts at 1 and moves");
+    let after = &sac.critic_target.layers[0].0;
+    assert!(
+        scalar(&(after - &before).abs().max()) > 0.0,
+        "targets moved"
+    );
+    assert!(!after.requires_grad(), "targets are not trained");
+}
+
+/// A one-step continuous task: reward -|a - target(obs)|^2; SAC must learn a ~= target.
+#[test]
+fn learns_a_small_continuous_task_in_seconds() {
+    let started = std::time::Instant::now();
+    let cfg = SacConfig {
+        net_arch: vec![64, 64],
+        batch_size: 64,
+        learning_rate: 3e-3,
+        ent_coef: EntCoef::Auto { init: 0.1 },
+        seed: 3,
+        ..SacConfig::default()
+    };
+    let mut sac = Sac::new(2, 2, &cfg);
+    let mut buf = ReplayBuffer::new(10_000, 2, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let target = |o: &[f64]| [0.8 * o[0], -0.5 * o[1]];
+    for step in 0..1500 {
+        let o = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+        let obs32 = [o[0] as f32, o[1] as f32];
+        let a: Vec<f64> = if step < 200 {
+            vec![rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)]
+        } else {
+            sac.act(&obs32, false).action
+        };
+        let t = target(&o);
+        let r = -((a[0] - t[0]).powi(2) + (a[1] - t[1]).powi(2));
+        buf.push(&o, &a, r, &o, true);
+        if step >= 200 {
+            sac.update(&buf.sample(64, &mut rng), 1.0);
+        }
+    }
+    let mut err = 0.0;
+    for k in 0..50 {
+        let o = [-1.0 + 0.04 * k as f64, 0.9 - 0.036 * k as f64];
+        let a = sac.act(&[o[0] as f32, o[1] as f32], true).action;
+        let t = target(&o);
+        err += ((a[0] - t[0]).powi(2) + (a[1] - t[1]).powi(2)).sqrt() / 50.0;
+    }
+    println!(
+        "learned in {:.1} s: mean action error {err:.3}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(err < 0.1, "mean action error {err}");
+}
