@@ -224,6 +224,15 @@ pub enum BenchCommand {
         /// Scene.
         scene: SceneArgs,
     },
+    /// SAC gradient updates/s at batch 256 for 1 and 2 torch threads.
+    Sac {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Updates per measurement.
+        #[arg(long, default_value_t = 300)]
+        updates: usize,
+    },
     /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
     Physics {
         /// Print JSON.
@@ -282,6 +291,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let built = crate::scene::build(&scene.load()?)?;
             let (task, reward) = task.load()?;
             let report = crate::bench::env(&built, &task, &reward, steps);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Sac { json, updates }) => {
+            let report = crate::bench::sac(updates, &[1, 2]);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -202,9 +202,9 @@ impl Adam {
                 let _ = m.lerp_(&g, 1.0 - self.beta1);
                 let _ = v.g_mul_scalar_(self.beta2);
                 let _ = v.addcmul_(&(&g * (1.0 - self.beta2)), &g);
-                let denom = (v.as_ref() / bc2).sqrt() + self.eps;
+                let denom = (&*v / bc2).sqrt() + self.eps;
                 let mut p = p.shallow_clone();
-                let _ = p.addcdiv_(&(m.as_ref() * -step_size), &denom);
+                let _ = p.addcdiv_(&(&*m * -step_size), &denom);
             }
         });
     }
