@@ -258,3 +258,118 @@ fn bench_env_json_reports_split_and_batches() {
     assert!((shares - 1.0).abs() < 1e-6);
     assert_eq!(v["batched"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn train_resume_and_eval_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("so101-cli-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(
+        &cfg,
+        "learning_starts = 100\nbatch_size = 32\nnet_arch = [32, 32]\ntotal_timesteps = 400\n\
+         eval_freq = 300\neval_episodes = 1\ncheckpoint_freq = 200\ndemos = 1\n\
+         task = \"configs/task_assisted.toml\"\n",
+    )
+    .expect("write");
+    let run = dir.join("run");
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "checkpoint.safetensors",
+        "policy_final.safetensors",
+        "policy_best.safetensors",
+        "metrics.csv",
+        "config.toml",
+    ] {
+        assert!(run.join(f).exists(), "missing {f}");
+    }
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).expect("csv");
+    assert!(
+        csv.contains("losses/qf1_loss") && csv.contains("eval/success_rate"),
+        "{csv}"
+    );
+    let tb = std::fs::read_dir(&run).expect("dir").flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with("events.out.tfevents")
+    });
+    assert!(tb, "no TensorBoard event file");
+
+    // Resume continues from the checkpoint's step counter.
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&run)
+        .arg("--resume")
+        .arg(&run)
+        .args(["--total-timesteps", "600"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resumed from"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = bin()
+        .args(["eval"])
+        .arg(run.join("policy_final.safetensors"))
+        .args([
+            "--episodes",
+            "2",
+            "--json",
+            "--task",
+            "configs/task_assisted.toml",
+            "--record",
+        ])
+        .arg(dir.join("eval_eps"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["episodes"], 2);
+    assert!(v["success_ci95"][1].as_f64().unwrap_or(0.0) > 0.0);
+    assert_eq!(
+        std::fs::read_dir(dir.join("eval_eps"))
+            .expect("recorded")
+            .count(),
+        2
+    );
+
+    // A policy evaluated on an env with a different observation layout is refused.
+    let rot = dir.join("rot6d_task.toml");
+    let task = std::fs::read_to_string(format!("{}/configs/task.toml", env!("CARGO_MANIFEST_DIR")))
+        .expect("task");
+    std::fs::write(&rot, task.replace("rot6d = false", "rot6d = true")).expect("write");
+    let out = bin()
+        .args(["eval"])
+        .arg(run.join("policy_final.safetensors"))
+        .args(["--episodes", "1", "--task"])
+        .arg(&rot)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expects observations"));
+}

@@ -5,5 +5,5 @@ mod physics;
 mod sac;
 
 pub use env::{EnvBench, env};
-pub use sac::{SacBench, sac};
 pub use physics::{GraspedCase, PhysicsBench, free_arm_rate, grasped_rate, physics};
+pub use sac::{SacBench, sac};

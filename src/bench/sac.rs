@@ -49,7 +49,10 @@ fn flop_estimate(obs: usize, act: usize, hidden: &[usize], batch: usize) -> f64 
         let mut dims = vec![input];
         dims.extend_from_slice(hidden);
         dims.push(output);
-        dims.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum::<f64>() * batch as f64
+        dims.windows(2)
+            .map(|w| 2.0 * (w[0] * w[1]) as f64)
+            .sum::<f64>()
+            * batch as f64
     };
     let actor = mlp(obs, 2 * act);
     let critic = mlp(obs + act, 1);

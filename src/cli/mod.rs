@@ -3,6 +3,7 @@
 mod episode;
 mod pick;
 mod record;
+mod train;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the scripted top-down pick on seeded cube placements and report the success rate.
     Pick(PickArgs),
+    /// Train SAC on the lift task.
+    Train(TrainArgs),
+    /// Evaluate a policy file: success rate with a 95% interval, failures by kind.
+    Eval(EvalArgs),
     /// Record episodes of the lift task with the scripted or a random policy.
     Record(RecordArgs),
     /// Episode file tools.
@@ -120,6 +125,51 @@ impl TaskArgs {
             .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
         Ok((TaskConfig::load(&task)?, RewardConfig::load(&reward)?))
     }
+}
+
+/// `so101-lab train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Training config (configs/train/*.toml).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Continue a killed run from its folder's checkpoint.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Run folder (default runs/<config name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override total_timesteps.
+    #[arg(long)]
+    pub total_timesteps: Option<usize>,
+    #[command(flatten)]
+    /// Scene.
+    pub scene: SceneArgs,
+}
+
+/// `so101-lab eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Policy file.
+    pub policy: PathBuf,
+    /// Episodes.
+    #[arg(long, default_value_t = 100)]
+    pub episodes: usize,
+    /// First reset seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub first_seed: u64,
+    /// Record every episode into this folder.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    /// Task and reward.
+    pub task: TaskArgs,
+    #[command(flatten)]
+    /// Scene.
+    pub scene: SceneArgs,
 }
 
 /// Who acts in recorded episodes.
@@ -260,6 +310,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pick(args) => pick::run(&args),
         Command::Record(args) => record::run(&args),
+        Command::Train(args) => train::train(&args),
+        Command::Eval(args) => train::eval(&args),
         Command::Episode(cmd) => episode::run(cmd),
         Command::Defaults { which } => {
             let text = match which {

@@ -1,12 +1,18 @@
 //! Reinforcement learning on tch (libtorch): SAC, its replay buffer, normalisers, seeded
 //! randomness, and (in later modules) checkpoints and the training loop.
 
+pub mod checkpoint;
 pub mod config;
+pub mod eval;
+pub mod metrics;
 pub mod nets;
 pub mod normalize;
+pub mod policy;
 pub mod replay;
 pub mod rng;
 pub mod sac;
+pub mod tensors;
+pub mod train;
 
 pub use config::{EntCoef, SacConfig};
 pub use sac::{ActOutput, Sac, UpdateStats};

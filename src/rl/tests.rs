@@ -26,7 +26,10 @@ fn squashed_gaussian_log_prob_integrates_to_one() {
         let log_std_t = Tensor::full([n - 1, 1], log_std, (Kind::Double, tch::Device::Cpu));
         let p = squashed_log_prob(&eps, &log_std_t, &x).exp().reshape([-1]);
         let total = scalar(&Tensor::trapezoid_x(&p, &y.reshape([-1]), 0));
-        assert!((total - 1.0).abs() < 2e-3, "mean {mean} log_std {log_std}: integral {total}");
+        assert!(
+            (total - 1.0).abs() < 2e-3,
+            "mean {mean} log_std {log_std}: integral {total}"
+        );
     }
 }
 

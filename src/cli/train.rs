@@ -1,0 +1,109 @@
+//! `so101-lab train` and `so101-lab eval`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{EvalArgs, TrainArgs};
+use crate::rl::SacConfig;
+use crate::rl::eval::evaluate;
+use crate::rl::policy::Policy;
+use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+
+/// Trains SAC with a progress bar; prints the final evaluation.
+pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
+    let mut cfg = SacConfig::load(&args.config)?;
+    if let Some(steps) = args.total_timesteps {
+        cfg.total_timesteps = steps;
+    }
+    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))?;
+    let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .config
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        PathBuf::from("runs").join(stem)
+    });
+    let resume = args
+        .resume
+        .as_ref()
+        .map(|d| d.join("checkpoint.safetensors"));
+    eprintln!("training {} -> {}", args.config.display(), out.display());
+    let bar = ProgressBar::new(cfg.total_timesteps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report =
+        crate::rl::train::train(&cfg, &scene, &task, &reward, &out, resume.as_deref(), |p| {
+            bar.set_position(p.step as u64);
+            bar.set_message(format!(
+                "return {:.1}  success {:.0}%  alpha {:.3}  qf_loss {:.3}{}",
+                p.recent_return,
+                100.0 * p.recent_success,
+                p.alpha,
+                p.qf_loss,
+                p.eval_success
+                    .map_or(String::new(), |e| format!("  eval {:.0}%", 100.0 * e))
+            ));
+        })?;
+    bar.finish();
+    if let Some(r) = report {
+        println!("last evaluation: {}", serde_json::to_string(&r)?);
+    }
+    println!("policies and checkpoint in {}", out.display());
+    Ok(())
+}
+
+/// Evaluates a policy file deterministically.
+pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let mut policy = Policy::load(&args.policy)?;
+    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let (task, reward) = args.task.load()?;
+    let mut env = LiftEnv::new(scene, task, reward);
+    policy.check_layout(&env.observation_space().names, &args.policy)?;
+    let name = format!("policy:{}", args.policy.display());
+    let report = evaluate(
+        &mut env,
+        args.episodes,
+        args.first_seed,
+        args.record.as_deref(),
+        &name,
+        |o| {
+            let out = policy.act(o);
+            let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
+            (
+                action,
+                Some(crate::episode::PolicyOutputs {
+                    mean: out.mean,
+                    std: out.std,
+                    ..Default::default()
+                }),
+            )
+        },
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{}: success {}/{} = {:.1}% (95% CI {:.1}-{:.1}%), mean return {:.2}, mean length {:.1}",
+            args.policy.display(),
+            report.successes,
+            report.episodes,
+            100.0 * report.success_rate,
+            100.0 * report.success_ci95[0],
+            100.0 * report.success_ci95[1],
+            report.mean_return,
+            report.mean_length
+        );
+        println!(
+            "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
+            report.never_touched, report.one_pad_contact, report.dropped, report.timeout
+        );
+    }
+    Ok(())
+}

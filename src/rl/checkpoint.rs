@@ -1,0 +1,143 @@
+//! Training checkpoints: every tensor of the learner (networks, targets, entropy coefficient,
+//! Adam moments) plus, as JSON metadata, the step counter, normalisers and RNG states. Written
+//! atomically, so a run killed mid-write keeps its previous checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use super::nets::Adam;
+use super::normalize::{ObsNormalizer, RewardScaler};
+use super::rng::Noise;
+use super::tensors::{self, TensorFile};
+use super::{Sac, SacConfig};
+
+/// Format tag of checkpoints.
+pub const CHECKPOINT_FORMAT: &str = "so101-lab-checkpoint";
+
+/// Non-tensor training state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Always [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    /// Format version.
+    pub version: u32,
+    /// The hyperparameters of the run.
+    pub config: SacConfig,
+    /// Env steps taken.
+    pub step: usize,
+    /// Episodes finished.
+    pub episodes: usize,
+    /// Gradient updates done.
+    pub updates: usize,
+    /// Adam step counters (actor, critic, alpha).
+    pub adam_t: [i64; 3],
+    /// Observation normaliser.
+    pub obs_norm: ObsNormalizer,
+    /// Reward scaler.
+    pub reward_scaler: RewardScaler,
+    /// Replay-sampling RNG.
+    pub sample_rng: ChaCha8Rng,
+    /// Exploration RNG (random actions before learning starts).
+    pub action_rng: ChaCha8Rng,
+    /// Policy noise RNG.
+    pub noise: Noise,
+    /// Best evaluation success rate so far.
+    pub best_success: f64,
+}
+
+/// Why a checkpoint could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// Reading failed.
+    #[error("checkpoint {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Corrupt, truncated, or not a checkpoint.
+    #[error("checkpoint {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn named_adam(prefix: &str, opt: &Adam, out: &mut Vec<(String, Tensor)>) {
+    for (k, (m, v)) in opt.m.iter().zip(&opt.v).enumerate() {
+        out.push((format!("{prefix}.m.{k}"), m.shallow_clone()));
+        out.push((format!("{prefix}.v.{k}"), v.shallow_clone()));
+    }
+}
+
+fn named_layers(prefix: &str, layers: &[(Tensor, Tensor)], out: &mut Vec<(String, Tensor)>) {
+    for (k, (w, b)) in layers.iter().enumerate() {
+        out.push((format!("{prefix}.{k}.weight"), w.shallow_clone()));
+        out.push((format!("{prefix}.{k}.bias"), b.shallow_clone()));
+    }
+}
+
+/// Every tensor of the learner, by name.
+fn all_tensors(sac: &Sac) -> Vec<(String, Tensor)> {
+    let mut out = Vec::new();
+    named_layers("actor", &sac.actor.layers, &mut out);
+    named_layers("critic", &sac.critic.layers, &mut out);
+    named_layers("critic_target", &sac.critic_target.layers, &mut out);
+    out.push(("log_alpha".into(), sac.log_alpha.shallow_clone()));
+    named_adam("actor_opt", &sac.actor_opt, &mut out);
+    named_adam("critic_opt", &sac.critic_opt, &mut out);
+    if let Some(opt) = &sac.alpha_opt {
+        named_adam("alpha_opt", opt, &mut out);
+    }
+    out
+}
+
+/// Writes `dir/checkpoint.safetensors` atomically.
+pub fn save(dir: &Path, sac: &Sac, state: &TrainState) -> std::io::Result<PathBuf> {
+    let path = dir.join("checkpoint.safetensors");
+    let meta = serde_json::to_string(state).map_err(std::io::Error::other)?;
+    tensors::save(&path, &all_tensors(sac), &meta)?;
+    Ok(path)
+}
+
+/// Reads a checkpoint's state and copies its tensors into `sac` (built with the same config).
+pub fn load_into(path: &Path, sac: &mut Sac) -> Result<TrainState, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |message: String| CheckpointError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let state: TrainState =
+        serde_json::from_str(&file.meta_json).map_err(|e| invalid(format!("metadata: {e}")))?;
+    if state.format != CHECKPOINT_FORMAT {
+        return Err(invalid(format!("not a {CHECKPOINT_FORMAT} file")));
+    }
+    let targets = all_tensors(sac);
+    tch::no_grad(|| -> Result<(), CheckpointError> {
+        for (name, dst) in &targets {
+            let src = file
+                .take(name, &dst.size())
+                .map_err(|e| invalid(e.to_string()))?;
+            let _ = dst.shallow_clone().copy_(&src);
+        }
+        Ok(())
+    })?;
+    sac.actor_opt.t = state.adam_t[0];
+    sac.critic_opt.t = state.adam_t[1];
+    if let Some(opt) = &mut sac.alpha_opt {
+        opt.t = state.adam_t[2];
+    }
+    sac.noise = state.noise.clone();
+    Ok(state)
+}

@@ -1,0 +1,230 @@
+//! The policy file: actor weights + observation normaliser + observation/action layout + the
+//! env and reward config identity, in one safetensors file. Loading checks all of it; a policy
+//! whose layout does not match the env is a clear error, not a silent mis-read.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use super::nets::Mlp;
+use super::normalize::{ObsNormalizer, RunningStats};
+use super::tensors::{self, TensorFile};
+use crate::episode::ConfigIdentity;
+
+/// Format tag of policy files.
+pub const POLICY_FORMAT: &str = "so101-lab-policy";
+/// Newest policy format version.
+pub const POLICY_VERSION: u32 = 1;
+
+/// Everything about a policy except its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    /// Always [`POLICY_FORMAT`].
+    pub format: String,
+    /// Format version.
+    pub version: u32,
+    /// Observation element names the actor was trained on.
+    pub obs_names: Vec<String>,
+    /// Action element names.
+    pub action_names: Vec<String>,
+    /// Hidden layer sizes.
+    pub net_arch: Vec<usize>,
+    /// Whether observations are standardised (stats are tensors in the file).
+    pub normalize_obs: bool,
+    /// Clip of standardised observations.
+    pub clip: f64,
+    /// Sample count of the normaliser.
+    pub obs_count: f64,
+    /// Normaliser means (JSON keeps them exact in f64).
+    pub obs_mean: Vec<f64>,
+    /// Normaliser variances.
+    pub obs_var: Vec<f64>,
+    /// Scene, task and reward the policy was trained with.
+    pub config: ConfigIdentity,
+    /// Env steps of training.
+    pub trained_steps: usize,
+    /// Free-form notes (e.g. the evaluation result).
+    pub notes: String,
+}
+
+/// Why a policy could not be loaded or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// Reading failed.
+    #[error("policy {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Corrupt or not a policy.
+    #[error("policy {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Written by a newer so101-lab.
+    #[error("policy {path} has format version {found}; this build reads up to {POLICY_VERSION}")]
+    FutureVersion {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+    /// The observation layout differs from the env's.
+    #[error("policy {path} expects observations {expected:?} but the env provides {found:?}")]
+    LayoutMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The policy's layout.
+        expected: Vec<String>,
+        /// The env's layout.
+        found: Vec<String>,
+    },
+}
+
+/// A loaded (or freshly exported) deterministic policy.
+#[derive(Debug)]
+pub struct Policy {
+    /// Metadata.
+    pub meta: PolicyMeta,
+    actor: Mlp,
+    normalizer: ObsNormalizer,
+    buf: Vec<f32>,
+}
+
+impl Policy {
+    /// A policy from an actor and its normaliser.
+    pub fn from_parts(meta: PolicyMeta, actor: &Mlp, normalizer: &ObsNormalizer) -> Self {
+        let layers = actor
+            .layers
+            .iter()
+            .map(|(w, b)| (w.detach().copy(), b.detach().copy()))
+            .collect();
+        Self {
+            meta,
+            actor: Mlp { layers },
+            normalizer: normalizer.clone(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes the policy file atomically.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let mut named: Vec<(String, Tensor)> = Vec::new();
+        for (k, (w, b)) in self.actor.layers.iter().enumerate() {
+            named.push((format!("actor.{k}.weight"), w.shallow_clone()));
+            named.push((format!("actor.{k}.bias"), b.shallow_clone()));
+        }
+        let meta = serde_json::to_string(&self.meta).map_err(std::io::Error::other)?;
+        tensors::save(path, &named, &meta)
+    }
+
+    /// Loads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let invalid = |message: String| PolicyError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(&file.meta_json)
+            .map_err(|_| invalid("no so101-lab policy metadata".into()))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
+            return Err(invalid(format!("not a {POLICY_FORMAT} file")));
+        }
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version > u64::from(POLICY_VERSION) {
+            return Err(PolicyError::FutureVersion {
+                path: path.to_owned(),
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+            });
+        }
+        let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        let obs = meta.obs_names.len() as i64;
+        let act = meta.action_names.len() as i64;
+        let mut dims = vec![obs];
+        dims.extend(meta.net_arch.iter().map(|&h| h as i64));
+        dims.push(2 * act);
+        let mut layers = Vec::new();
+        for (k, w) in dims.windows(2).enumerate() {
+            let weight = file
+                .take(&format!("actor.{k}.weight"), &[w[0], w[1]])
+                .map_err(|e| invalid(e.to_string()))?;
+            let bias = file
+                .take(&format!("actor.{k}.bias"), &[w[1]])
+                .map_err(|e| invalid(e.to_string()))?;
+            layers.push((weight, bias));
+        }
+        let (mean, var) = (meta.obs_mean.clone(), meta.obs_var.clone());
+        if mean.len() != meta.obs_names.len() || var.len() != meta.obs_names.len() {
+            return Err(invalid(
+                "normaliser statistics do not match the observation layout".into(),
+            ));
+        }
+        if mean.iter().chain(&var).any(|v| !v.is_finite()) || var.iter().any(|&v| v < 0.0) {
+            return Err(invalid("normaliser statistics are not finite".into()));
+        }
+        let normalizer = ObsNormalizer {
+            stats: RunningStats {
+                mean,
+                var,
+                count: meta.obs_count,
+            },
+            clip: meta.clip,
+            enabled: meta.normalize_obs,
+        };
+        Ok(Self {
+            meta,
+            actor: Mlp { layers },
+            normalizer,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Errors unless `obs_names` is exactly the layout this policy was trained on.
+    pub fn check_layout(&self, obs_names: &[String], path: &Path) -> Result<(), PolicyError> {
+        if self.meta.obs_names == obs_names {
+            Ok(())
+        } else {
+            Err(PolicyError::LayoutMismatch {
+                path: path.to_owned(),
+                expected: self.meta.obs_names.clone(),
+                found: obs_names.to_vec(),
+            })
+        }
+    }
+
+    /// The deterministic action (squashed mean) for a raw observation, plus mean and std.
+    pub fn act(&mut self, obs: &[f64]) -> super::ActOutput {
+        let mut buf = std::mem::take(&mut self.buf);
+        self.normalizer.apply(obs, &mut buf);
+        let act = self.meta.action_names.len() as i64;
+        let out = tch::no_grad(|| {
+            let x = Tensor::from_slice(&buf).reshape([1, buf.len() as i64]);
+            let y = self.actor.forward(&x, true);
+            let mean = y.narrow(1, 0, act);
+            let raw = y.narrow(1, act, act).tanh();
+            let log_std = (raw + 1.0) * (0.5 * (super::sac::LOG_STD_MAX - super::sac::LOG_STD_MIN))
+                + super::sac::LOG_STD_MIN;
+            let v = |t: &Tensor| {
+                Vec::<f64>::try_from(t.reshape([-1]).to_kind(tch::Kind::Double)).unwrap_or_default()
+            };
+            super::ActOutput {
+                action: v(&mean.tanh()),
+                mean: v(&mean),
+                std: v(&log_std.exp()),
+            }
+        });
+        self.buf = buf;
+        out
+    }
+}

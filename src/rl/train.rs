@@ -1,0 +1,362 @@
+//! The training loop: collect with the VecEnv, learn with SAC, evaluate, checkpoint, log.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::checkpoint::{self, CHECKPOINT_FORMAT, TrainState};
+use super::eval::{EvalReport, evaluate};
+use super::metrics::MetricsWriter;
+use super::normalize::{ObsNormalizer, RewardScaler};
+use super::policy::{POLICY_FORMAT, POLICY_VERSION, Policy, PolicyMeta};
+use super::replay::{ReplayBuffer, concat};
+use super::{Sac, SacConfig};
+use crate::episode::ConfigIdentity;
+use crate::scene::BuiltScene;
+use crate::scripted::CartesianPickPolicy;
+use crate::task::{LiftEnv, RewardConfig, RewardTerms, TaskConfig, VecEnv};
+
+/// Progress reported to the caller (for the progress bar).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Progress {
+    /// Env steps so far.
+    pub step: usize,
+    /// Env steps per second.
+    pub steps_per_sec: f64,
+    /// Mean return of the last episodes.
+    pub recent_return: f64,
+    /// Success rate of the last episodes.
+    pub recent_success: f64,
+    /// Entropy coefficient.
+    pub alpha: f64,
+    /// Critic loss.
+    pub qf_loss: f64,
+    /// Last evaluation success rate.
+    pub eval_success: Option<f64>,
+}
+
+/// Where a run writes.
+#[derive(Debug, Clone)]
+pub struct RunDir(pub PathBuf);
+
+impl RunDir {
+    /// Policy of the best evaluation.
+    pub fn best_policy(&self) -> PathBuf {
+        self.0.join("policy_best.safetensors")
+    }
+    /// Policy at the end.
+    pub fn final_policy(&self) -> PathBuf {
+        self.0.join("policy_final.safetensors")
+    }
+}
+
+/// Trains; returns the last evaluation. `on_progress` is called about twice a second.
+pub fn train<F: FnMut(&Progress)>(
+    cfg: &SacConfig,
+    scene: &BuiltScene,
+    task: &TaskConfig,
+    reward: &RewardConfig,
+    run_dir: &Path,
+    resume: Option<&Path>,
+    mut on_progress: F,
+) -> anyhow::Result<Option<EvalReport>> {
+    tch::set_num_threads(cfg.torch_threads as i32);
+    let dir = RunDir(run_dir.to_owned());
+    std::fs::create_dir_all(&dir.0)?;
+    crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
+    let mut envs = VecEnv::new(scene, task, reward, cfg.n_envs, cfg.n_envs.min(2));
+    let obs_space = envs.envs()[0].observation_space().clone();
+    let (obs_dim, act_dim) = (obs_space.dim(), 4);
+    let mut sac = Sac::new(obs_dim, act_dim, cfg);
+    let mut state = TrainState {
+        format: CHECKPOINT_FORMAT.into(),
+        version: 1,
+        config: cfg.clone(),
+        step: 0,
+        episodes: 0,
+        updates: 0,
+        adam_t: [0; 3],
+        obs_norm: ObsNormalizer::new(obs_dim, cfg.clip, cfg.normalize_obs),
+        reward_scaler: RewardScaler::new(cfg.n_envs, cfg.gamma, cfg.clip, cfg.normalize_reward),
+        sample_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(2)),
+        action_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(3)),
+        noise: sac.noise.clone(),
+        best_success: -1.0,
+    };
+    if let Some(ckpt) = resume {
+        state = checkpoint::load_into(ckpt, &mut sac)?;
+        eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
+    }
+    let mut buffer = ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim);
+    let demos = collect_demos(cfg, scene, task, reward, obs_dim)?;
+    let mut metrics = MetricsWriter::create(&dir.0)?;
+    let mut eval_env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+    let identity = ConfigIdentity::of(&scene.config, task, reward);
+
+    let mut obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
+    let mut ep_return = vec![0.0; cfg.n_envs];
+    let mut recent: Vec<(f64, bool)> = Vec::new();
+    let mut norm_buf = Vec::new();
+    let mut last_eval: Option<EvalReport> = None;
+    let mut last_stats = super::UpdateStats::default();
+    let (started, start_step) = (Instant::now(), state.step);
+    let mut last_report = Instant::now();
+    while state.step < cfg.total_timesteps {
+        let actions: Vec<[f64; 4]> = obs
+            .iter()
+            .map(|o| {
+                if state.step < cfg.learning_starts && resume.is_none() {
+                    std::array::from_fn(|_| state.action_rng.random_range(-1.0..=1.0))
+                } else {
+                    state.obs_norm.apply(o, &mut norm_buf);
+                    let a = sac.act(&norm_buf, false).action;
+                    std::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0))
+                }
+            })
+            .collect();
+        let out = envs.step(&actions);
+        for i in 0..cfg.n_envs {
+            let done = out.terminated[i] || out.truncated[i];
+            let next = out.final_obs[i].as_ref().unwrap_or(&out.obs[i]);
+            buffer.push(
+                &obs[i],
+                &actions[i],
+                out.rewards[i],
+                next,
+                out.terminated[i],
+            );
+            state.obs_norm.stats.update(next);
+            state.reward_scaler.observe(i, out.rewards[i], done);
+            ep_return[i] += out.rewards[i];
+            if done {
+                state.episodes += 1;
+                recent.push((ep_return[i], out.infos[i].success));
+                if recent.len() > 20 {
+                    recent.remove(0);
+                }
+                metrics.scalar(state.step, "charts/episodic_return", ep_return[i])?;
+                metrics.scalar(
+                    state.step,
+                    "charts/episodic_length",
+                    out.infos[i].step as f64,
+                )?;
+                metrics.scalar(
+                    state.step,
+                    "charts/success",
+                    f64::from(u8::from(out.infos[i].success)),
+                )?;
+                ep_return[i] = 0.0;
+            }
+        }
+        obs = out.obs;
+        state.step += cfg.n_envs;
+
+        if state.step >= cfg.learning_starts
+            && buffer.len() >= cfg.batch_size
+            && state.step % cfg.train_freq < cfg.n_envs
+        {
+            for _ in 0..cfg.gradient_steps {
+                let batch = sample_batch(cfg, &buffer, demos.as_ref(), &mut state);
+                let scale = if cfg.normalize_reward {
+                    state.reward_scaler.scale(1.0)
+                } else {
+                    1.0
+                };
+                last_stats = sac.update(&batch, scale);
+                state.updates += 1;
+            }
+            if state.updates % 100 == 0 {
+                log_update(
+                    &mut metrics,
+                    state.step,
+                    &last_stats,
+                    &out.infos[0].reward_terms,
+                )?;
+            }
+        }
+        if cfg.eval_freq > 0 && state.step % cfg.eval_freq < cfg.n_envs {
+            let report = run_eval(cfg, &mut eval_env, &mut sac, &state.obs_norm)?;
+            metrics.scalar(state.step, "eval/success_rate", report.success_rate)?;
+            metrics.scalar(state.step, "eval/mean_return", report.mean_return)?;
+            if report.success_rate > state.best_success {
+                state.best_success = report.success_rate;
+                export_policy(
+                    &sac,
+                    &state,
+                    &obs_space.names,
+                    &identity,
+                    cfg,
+                    &format!("eval success {:.2}", report.success_rate),
+                )
+                .save(&dir.best_policy())?;
+            }
+            last_eval = Some(report);
+            metrics.flush()?;
+        }
+        if cfg.checkpoint_freq > 0 && state.step % cfg.checkpoint_freq < cfg.n_envs {
+            save_checkpoint(&dir.0, &sac, &mut state)?;
+        }
+        if last_report.elapsed().as_secs_f64() > 0.5 {
+            last_report = Instant::now();
+            let n = recent.len().max(1) as f64;
+            on_progress(&Progress {
+                step: state.step,
+                steps_per_sec: (state.step - start_step) as f64
+                    / started.elapsed().as_secs_f64().max(1e-9),
+                recent_return: recent.iter().map(|r| r.0).sum::<f64>() / n,
+                recent_success: recent.iter().filter(|r| r.1).count() as f64 / n,
+                alpha: last_stats.alpha,
+                qf_loss: last_stats.qf1_loss + last_stats.qf2_loss,
+                eval_success: last_eval.as_ref().map(|e| e.success_rate),
+            });
+        }
+    }
+    save_checkpoint(&dir.0, &sac, &mut state)?;
+    export_policy(&sac, &state, &obs_space.names, &identity, cfg, "final")
+        .save(&dir.final_policy())?;
+    metrics.flush()?;
+    Ok(last_eval)
+}
+
+fn save_checkpoint(dir: &Path, sac: &Sac, state: &mut TrainState) -> std::io::Result<()> {
+    state.adam_t = [
+        sac.actor_opt.t,
+        sac.critic_opt.t,
+        sac.alpha_opt.as_ref().map_or(0, |o| o.t),
+    ];
+    state.noise = sac.noise.clone();
+    checkpoint::save(dir, sac, state).map(|_| ())
+}
+
+fn sample_batch(
+    cfg: &SacConfig,
+    buffer: &ReplayBuffer,
+    demos: Option<&ReplayBuffer>,
+    state: &mut TrainState,
+) -> super::replay::Batch {
+    let mut batch = match demos {
+        Some(d) if !d.is_empty() => {
+            let n_demo = ((cfg.batch_size as f64) * cfg.demo_ratio).round() as usize;
+            concat(
+                buffer.sample(cfg.batch_size - n_demo, &mut state.sample_rng),
+                d.sample(n_demo, &mut state.sample_rng),
+            )
+        }
+        _ => buffer.sample(cfg.batch_size, &mut state.sample_rng),
+    };
+    batch.obs = state.obs_norm.apply_batch(&batch.obs);
+    batch.next_obs = state.obs_norm.apply_batch(&batch.next_obs);
+    batch
+}
+
+fn log_update(
+    m: &mut MetricsWriter,
+    step: usize,
+    s: &super::UpdateStats,
+    terms: &RewardTerms,
+) -> std::io::Result<()> {
+    m.scalar(step, "losses/qf1_loss", s.qf1_loss)?;
+    m.scalar(step, "losses/qf2_loss", s.qf2_loss)?;
+    m.scalar(step, "losses/qf1_values", s.qf1_value)?;
+    m.scalar(step, "losses/actor_loss", s.actor_loss)?;
+    m.scalar(step, "losses/alpha", s.alpha)?;
+    m.scalar(step, "losses/alpha_loss", s.alpha_loss)?;
+    m.scalar(step, "charts/entropy", s.entropy)?;
+    for (name, v) in RewardTerms::NAMES.iter().zip(terms.values()) {
+        m.scalar(step, &format!("reward/{name}"), v)?;
+    }
+    Ok(())
+}
+
+fn run_eval(
+    cfg: &SacConfig,
+    env: &mut LiftEnv,
+    sac: &mut Sac,
+    norm: &ObsNormalizer,
+) -> anyhow::Result<EvalReport> {
+    let mut buf = Vec::new();
+    Ok(evaluate(
+        env,
+        cfg.eval_episodes,
+        1_000_000,
+        None,
+        "sac",
+        |o| {
+            norm.apply(o, &mut buf);
+            let a = sac.act(&buf, true).action;
+            (
+                std::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0)),
+                None,
+            )
+        },
+    )?)
+}
+
+/// The current actor as a policy file.
+pub fn export_policy(
+    sac: &Sac,
+    state: &TrainState,
+    obs_names: &[String],
+    identity: &ConfigIdentity,
+    cfg: &SacConfig,
+    notes: &str,
+) -> Policy {
+    let meta = PolicyMeta {
+        format: POLICY_FORMAT.into(),
+        version: POLICY_VERSION,
+        obs_names: obs_names.to_vec(),
+        action_names: crate::task::obs::ACTION_NAMES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        net_arch: cfg.net_arch.clone(),
+        normalize_obs: cfg.normalize_obs,
+        clip: cfg.clip,
+        obs_count: state.obs_norm.stats.count,
+        obs_mean: state.obs_norm.stats.mean.clone(),
+        obs_var: state.obs_norm.stats.var.clone(),
+        config: identity.clone(),
+        trained_steps: state.step,
+        notes: notes.to_owned(),
+    };
+    Policy::from_parts(meta, &sac.actor, &state.obs_norm)
+}
+
+/// Scripted-pick demonstrations in the env's action space, for RLPD-style sampling.
+fn collect_demos(
+    cfg: &SacConfig,
+    scene: &BuiltScene,
+    task: &TaskConfig,
+    reward: &RewardConfig,
+    obs_dim: usize,
+) -> anyhow::Result<Option<ReplayBuffer>> {
+    if cfg.demos == 0 {
+        return Ok(None);
+    }
+    let mut env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+    let mut buf = ReplayBuffer::new(cfg.demos * task.max_episode_steps, obs_dim, 4);
+    let mut ok = 0;
+    for k in 0..cfg.demos as u64 {
+        let mut obs = env.reset(cfg.seed.wrapping_add(500_000 + k));
+        let mut policy = CartesianPickPolicy::new();
+        loop {
+            let a = policy.act(&env);
+            let out = env.step(&a);
+            buf.push(&obs, &a, out.reward, &out.obs, out.terminated);
+            obs = out.obs;
+            if out.terminated || out.truncated {
+                ok += usize::from(out.info.success);
+                break;
+            }
+        }
+    }
+    eprintln!(
+        "demonstrations: {} transitions from {} scripted episodes ({ok} successful)",
+        buf.len(),
+        cfg.demos
+    );
+    Ok(Some(buf))
+}
