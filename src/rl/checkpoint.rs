@@ -129,7 +129,7 @@ pub fn load_into(path: &Path, sac: &mut Sac) -> Result<TrainState, CheckpointErr
             let src = file
                 .take(name, &dst.size())
                 .map_err(|e| invalid(e.to_string()))?;
-            let _ = dst.shallow_clone().copy_(&src);
+            dst.shallow_clone().copy_(&src);
         }
         Ok(())
     })?;

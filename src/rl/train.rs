@@ -168,7 +168,7 @@ pub fn train<F: FnMut(&Progress)>(
                 last_stats = sac.update(&batch, scale);
                 state.updates += 1;
             }
-            if state.updates % 100 == 0 {
+            if state.updates.is_multiple_of(100) {
                 log_update(
                     &mut metrics,
                     state.step,
