@@ -215,13 +215,8 @@ impl ScriptedPick {
         self.q_arm[WRIST_ROLL_INDEX] = self.wrist_roll;
         let mut ctrl = self.q_arm;
         let ff = self.config.gravity_feedforward;
-        let kp = sim.scene().config.actuators.kp;
-        let bias: Vec<f64> = {
-            let b = sim.data().qfrc_bias();
-            sim.handles().joints.iter().map(|j| b[j.dof_adr]).collect()
-        };
-        for (i, c) in ctrl.iter_mut().enumerate().take(GRIPPER_INDEX) {
-            *c += ff * bias[i] / kp;
+        for (c, o) in ctrl.iter_mut().zip(sim.gravity_offsets()) {
+            *c += ff * o;
         }
         ctrl[GRIPPER_INDEX] = self.gripper_cmd;
         sim.set_controls(&ctrl);

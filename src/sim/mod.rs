@@ -181,6 +181,22 @@ impl Sim {
         self.data.ctrl_mut()[id] = target.clamp(lo, hi);
     }
 
+    /// Servo-target offsets that cancel gravity and bias forces: `qfrc_bias / kp` per actuated
+    /// joint (0 for the gripper). Adding them to position targets stops the weak SO-101 servos
+    /// sagging below their targets.
+    pub fn gravity_offsets(&self) -> [f64; 6] {
+        let kp = self.scene.config.actuators.kp;
+        let bias = self.data.qfrc_bias();
+        let joints = &self.scene.handles.joints;
+        std::array::from_fn(|i| {
+            if i == crate::scene::names::GRIPPER_INDEX {
+                0.0
+            } else {
+                bias[joints[i].dof_adr] / kp
+            }
+        })
+    }
+
     /// Teleports the joints (and their servo targets) to `q` with zero velocity; recomputes
     /// kinematics.
     pub fn set_joint_positions(&mut self, q: &[f64; 6]) {

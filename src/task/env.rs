@@ -252,17 +252,9 @@ impl LiftEnv {
     /// commanded one (3.5 cm above the cube) rather than 1 cm lower after sagging.
     fn hold_servo_targets(&mut self) {
         let mut ctrl = self.sim.joint_positions();
-        let kp = self.sim.scene().config.actuators.kp;
-        let bias = self.sim.data().qfrc_bias();
-        for (i, j) in self
-            .sim
-            .handles()
-            .joints
-            .iter()
-            .enumerate()
-            .take(WRIST_ROLL_INDEX)
-        {
-            ctrl[i] += bias[j.dof_adr] / kp;
+        let offsets = self.sim.gravity_offsets();
+        for (c, o) in ctrl.iter_mut().zip(offsets).take(WRIST_ROLL_INDEX) {
+            *c += o;
         }
         ctrl[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
         ctrl[GRIPPER_INDEX] = self.gripper_ctrl;
@@ -356,17 +348,9 @@ impl LiftEnv {
         let q = self.sim.joint_positions();
         let mut ctrl: [f64; 6] = std::array::from_fn(|i| q[i] + step.dq[i]);
         if self.task.gravity_feedforward > 0.0 {
-            let kp = self.sim.scene().config.actuators.kp;
-            let bias = self.sim.data().qfrc_bias();
-            for (i, j) in self
-                .sim
-                .handles()
-                .joints
-                .iter()
-                .enumerate()
-                .take(WRIST_ROLL_INDEX)
-            {
-                ctrl[i] += self.task.gravity_feedforward * bias[j.dof_adr] / kp;
+            let offsets = self.sim.gravity_offsets();
+            for (c, o) in ctrl.iter_mut().zip(offsets).take(WRIST_ROLL_INDEX) {
+                *c += self.task.gravity_feedforward * o;
             }
         }
         ctrl[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
