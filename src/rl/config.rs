@@ -79,6 +79,8 @@ pub struct SacConfig {
     pub target_entropy: Option<f64>,
     /// Hidden layer sizes of actor and critics (ReLU).
     pub net_arch: Vec<usize>,
+    /// Layer normalisation in the critics' hidden layers (RLPD); off in SB3.
+    pub critic_layer_norm: bool,
     /// Parallel environments.
     pub n_envs: usize,
     /// Seed of everything.
@@ -123,6 +125,7 @@ impl Default for SacConfig {
             ent_coef: EntCoef::Auto { init: 1.0 },
             target_entropy: None,
             net_arch: vec![256, 256],
+            critic_layer_norm: false,
             n_envs: 1,
             seed: 0,
             total_timesteps: 1_000_000,

@@ -20,6 +20,9 @@ pub struct EnsembleMlp {
     pub layers: Vec<(Tensor, Tensor)>,
     /// Ensemble size.
     pub members: i64,
+    /// Layer normalisation (no affine) after each hidden layer, before the ReLU: keeps critic
+    /// values from running away when learning from demonstrations (as RLPD does).
+    pub layer_norm: bool,
 }
 
 fn sizes(input: i64, hidden: &[i64], output: i64) -> Vec<(i64, i64)> {
@@ -84,7 +87,11 @@ impl EnsembleMlp {
                 )
             })
             .collect();
-        Self { layers, members }
+        Self {
+            layers,
+            members,
+            layer_norm: false,
+        }
     }
 
     /// Forward pass of every member on the same input `x` [B, in] -> [E, B, out].
@@ -99,6 +106,10 @@ impl EnsembleMlp {
                 bias.baddbmm(&h, w, 1.0, 1.0)
             };
             if k < last {
+                if self.layer_norm {
+                    let width = h.size()[2];
+                    h = h.layer_norm([width], None::<Tensor>, None::<Tensor>, 1e-5, false);
+                }
                 h = h.relu();
             }
         }
@@ -125,6 +136,7 @@ impl EnsembleMlp {
         Self {
             layers,
             members: self.members,
+            layer_norm: self.layer_norm,
         }
     }
 }

@@ -69,7 +69,8 @@ impl Sac {
         let hidden: Vec<i64> = cfg.net_arch.iter().map(|&h| h as i64).collect();
         let (o, a) = (obs_dim as i64, act_dim as i64);
         let actor = Mlp::new(o, &hidden, 2 * a, &mut init);
-        let critic = EnsembleMlp::new(2, o + a, &hidden, 1, &mut init);
+        let mut critic = EnsembleMlp::new(2, o + a, &hidden, 1, &mut init);
+        critic.layer_norm = cfg.critic_layer_norm;
         let critic_target = critic.copy_untracked();
         let (alpha0, auto) = match cfg.ent_coef {
             EntCoef::Auto { init } => (init, true),
