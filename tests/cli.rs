@@ -373,3 +373,35 @@ fn train_resume_and_eval_end_to_end() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expects observations"));
 }
+
+#[test]
+fn a_seeded_cpu_run_is_reproducible() {
+    let dir = std::env::temp_dir().join(format!("so101-cli-repro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(
+        &cfg,
+        "learning_starts = 50\nbatch_size = 16\nnet_arch = [16, 16]\ntotal_timesteps = 150\n\
+         eval_freq = 0\ncheckpoint_freq = 0\nseed = 7\n",
+    )
+    .expect("write");
+    let mut policies = Vec::new();
+    for run in ["a", "b"] {
+        let out = bin()
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.join(run))
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        policies
+            .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
+    }
+    assert_eq!(policies[0], policies[1], "same seed, same bytes");
+}
