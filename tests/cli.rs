@@ -405,3 +405,32 @@ fn a_seeded_cpu_run_is_reproducible() {
     }
     assert_eq!(policies[0], policies[1], "same seed, same bytes");
 }
+
+#[test]
+fn bench_sac_json_reports_update_rates_and_the_training_loop() {
+    let out = bin()
+        .args([
+            "bench",
+            "sac",
+            "--json",
+            "--updates",
+            "5",
+            "--loop-steps",
+            "100",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rates = v["updates"].as_array().expect("rates");
+    assert_eq!(rates.len(), 2);
+    assert!(rates.iter().all(|r| r[1].as_f64().unwrap_or(0.0) > 0.0));
+    assert!(
+        v["train_loop_steps_per_sec"].as_f64().unwrap_or(0.0) > 0.0,
+        "{v}"
+    );
+}

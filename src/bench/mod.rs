@@ -6,4 +6,4 @@ mod sac;
 
 pub use env::{EnvBench, env};
 pub use physics::{GraspedCase, PhysicsBench, free_arm_rate, grasped_rate, physics};
-pub use sac::{SacBench, sac};
+pub use sac::{SacBench, sac, train_loop_rate};

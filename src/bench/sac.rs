@@ -22,6 +22,9 @@ pub struct SacBench {
     pub updates: Vec<(usize, f64, f64)>,
     /// Approximate FLOP of one update.
     pub gflop_per_update: f64,
+    /// Full training loop (collect + update every step, UTD 1), env steps/s after learning
+    /// starts, 1 thread.
+    pub train_loop_steps_per_sec: Option<f64>,
 }
 
 impl fmt::Display for SacBench {
@@ -38,8 +41,41 @@ impl fmt::Display for SacBench {
                 ups * self.gflop_per_update
             )?;
         }
+        if let Some(r) = self.train_loop_steps_per_sec {
+            writeln!(
+                f,
+                "  full training loop (UTD 1, 1 thread): {r:.1} env steps/s"
+            )?;
+        }
         Ok(())
     }
+}
+
+/// Env steps/s of the real training loop (reference config, UTD 1) over `steps` steps after a
+/// 1000-step warm-up, in a temporary run folder.
+pub fn train_loop_rate(scene: &crate::scene::BuiltScene, steps: usize) -> Option<f64> {
+    let cfg = SacConfig {
+        total_timesteps: 1000 + steps,
+        eval_freq: 0,
+        checkpoint_freq: 0,
+        ..SacConfig::default()
+    };
+    let task = crate::task::TaskConfig::default();
+    let reward = crate::task::RewardConfig::default();
+    let dir = std::env::temp_dir().join(format!("so101-bench-train-{}", std::process::id()));
+    let mut at_warm: Option<(usize, Instant)> = None;
+    let mut last = (0usize, Instant::now());
+    let result = crate::rl::train::train(&cfg, scene, &task, &reward, &dir, None, |p| {
+        if at_warm.is_none() && p.step >= 1000 {
+            at_warm = Some((p.step, Instant::now()));
+        }
+        last = (p.step, Instant::now());
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    result.ok()?;
+    let (s0, t0) = at_warm?;
+    let (s1, t1) = last;
+    (s1 > s0).then(|| (s1 - s0) as f64 / (t1 - t0).as_secs_f64().max(1e-9))
 }
 
 /// FLOP of one SAC update: forward (2 x in x out per layer and sample) and backward (about 2x
@@ -94,5 +130,6 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
         net_arch: cfg.net_arch,
         updates: results,
+        train_loop_steps_per_sec: None,
     }
 }

@@ -282,6 +282,12 @@ pub enum BenchCommand {
         /// Updates per measurement.
         #[arg(long, default_value_t = 300)]
         updates: usize,
+        /// Env steps of the full training-loop measurement (0 = skip).
+        #[arg(long, default_value_t = 2000)]
+        loop_steps: usize,
+        #[command(flatten)]
+        /// Scene.
+        scene: SceneArgs,
     },
     /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
     Physics {
@@ -350,8 +356,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(BenchCommand::Sac { json, updates }) => {
-            let report = crate::bench::sac(updates, &[1, 2]);
+        Command::Bench(BenchCommand::Sac {
+            json,
+            updates,
+            loop_steps,
+            scene,
+        }) => {
+            let mut report = crate::bench::sac(updates, &[1, 2]);
+            if loop_steps > 0 {
+                let built = crate::scene::build(&scene.load()?)?;
+                report.train_loop_steps_per_sec = crate::bench::train_loop_rate(&built, loop_steps);
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
