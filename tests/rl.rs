@@ -201,3 +201,30 @@ fn corrupt_or_truncated_files_are_clear_errors() {
     let err = checkpoint::load_into(&ckpt, &mut bigger).expect_err("shape");
     assert!(err.to_string().contains("shape"), "{err}");
 }
+
+/// The bundled policy loads, fits the layout it records, and lifts the cube on fresh seeds.
+#[test]
+fn bundled_policy_lifts_the_cube() {
+    use so101_lab::rl::eval::evaluate;
+    use so101_lab::task::LiftEnv;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/policies/lift_sac.safetensors");
+    let mut policy = Policy::load(&path).expect("bundled policy loads");
+    let c = policy.meta.config.clone();
+    let task: TaskConfig = toml::from_str(&c.task_toml).expect("task");
+    let reward: RewardConfig = toml::from_str(&c.reward_toml).expect("reward");
+    let mut env = LiftEnv::new(common::default_scene(), task, reward);
+    policy
+        .check_layout(&env.observation_space().names, &path)
+        .expect("layout");
+    let report = evaluate(&mut env, 10, 3_000_000, None, "bundled", |o| {
+        let a = policy.act(o).action;
+        (std::array::from_fn(|i| a[i]), None)
+    })
+    .expect("evaluates");
+    println!(
+        "bundled policy: {}/10 on seeds 3000000.., mean length {:.0}",
+        report.successes, report.mean_length
+    );
+    assert!(report.successes >= 9, "{report:?}");
+}

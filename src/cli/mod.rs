@@ -104,7 +104,7 @@ pub struct PickArgs {
 /// Task and reward config selection.
 #[derive(Debug, Clone, Args)]
 pub struct TaskArgs {
-    /// Task config (default: configs/task.toml).
+    /// Task config (default: configs/task.toml; for `eval`, the one recorded in the policy).
     #[arg(long, value_name = "CONFIG")]
     pub task: Option<PathBuf>,
     /// Reward version (default: configs/rewards/v11.toml).
@@ -150,7 +150,9 @@ pub struct TrainArgs {
 /// `so101-lab eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Policy file.
+    /// Policy file (default: the bundled assets/policies/lift_sac.safetensors). Evaluated on
+    /// the scene, task and reward recorded in it unless --scene/--task/--reward are given.
+    #[arg(default_value_os_t = train::bundled_policy())]
     pub policy: PathBuf,
     /// Episodes.
     #[arg(long, default_value_t = 100)]

@@ -11,6 +11,14 @@ use crate::rl::eval::evaluate;
 use crate::rl::policy::Policy;
 use crate::task::{LiftEnv, RewardConfig, TaskConfig};
 
+/// Path of the policy shipped with the repo.
+pub fn bundled_policy() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("policies")
+        .join("lift_sac.safetensors")
+}
+
 /// Trains SAC with a progress bar; prints the final evaluation.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let mut cfg = SacConfig::load(&args.config)?;
@@ -62,8 +70,22 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
 /// Evaluates a policy file deterministically.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let mut policy = Policy::load(&args.policy)?;
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
-    let (task, reward) = args.task.load()?;
+    // Unless told otherwise, evaluate on exactly the scene, task and reward it was trained on.
+    let recorded = &policy.meta.config;
+    let scene_cfg = match &args.scene.scene {
+        Some(_) => args.scene.load()?,
+        None => {
+            toml::from_str(&recorded.scene_toml).context("the policy's recorded scene config")?
+        }
+    };
+    let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
+    let (task, reward) = match (&args.task.task, &args.task.reward) {
+        (None, None) => (
+            toml::from_str(&recorded.task_toml).context("the policy's recorded task config")?,
+            toml::from_str(&recorded.reward_toml).context("the policy's recorded reward config")?,
+        ),
+        _ => args.task.load()?,
+    };
     let mut env = LiftEnv::new(scene, task, reward);
     policy.check_layout(&env.observation_space().names, &args.policy)?;
     let name = format!("policy:{}", args.policy.display());
