@@ -64,161 +64,244 @@ pub fn train<F: FnMut(&Progress)>(
     mut on_progress: F,
 ) -> anyhow::Result<Option<EvalReport>> {
     tch::set_num_threads(cfg.torch_threads as i32);
-    let dir = RunDir(run_dir.to_owned());
-    std::fs::create_dir_all(&dir.0)?;
-    crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
-    let mut envs = VecEnv::new(scene, task, reward, cfg.n_envs, cfg.n_envs.min(2));
-    let obs_space = envs.envs()[0].observation_space().clone();
-    let (obs_dim, act_dim) = (obs_space.dim(), 4);
-    let mut sac = Sac::new(obs_dim, act_dim, cfg);
-    let mut state = TrainState {
-        format: CHECKPOINT_FORMAT.into(),
-        version: 1,
-        config: cfg.clone(),
-        step: 0,
-        episodes: 0,
-        updates: 0,
-        adam_t: [0; 3],
-        obs_norm: ObsNormalizer::new(obs_dim, cfg.clip, cfg.normalize_obs),
-        reward_scaler: RewardScaler::new(cfg.n_envs, cfg.gamma, cfg.clip, cfg.normalize_reward),
-        sample_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(2)),
-        action_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(3)),
-        noise: sac.noise.clone(),
-        best_success: -1.0,
-    };
-    if let Some(ckpt) = resume {
-        state = checkpoint::load_into(ckpt, &mut sac)?;
-        eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
-    }
-    let mut buffer = ReplayBuffer::new(cfg.buffer_size, obs_dim, act_dim);
-    let demos = collect_demos(cfg, scene, task, reward, obs_dim)?;
-    let mut metrics = MetricsWriter::create(&dir.0)?;
-    let mut eval_env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
-    let identity = ConfigIdentity::of(&scene.config, task, reward);
-
-    let mut obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
-    let mut ep_return = vec![0.0; cfg.n_envs];
-    let mut recent: Vec<(f64, bool)> = Vec::new();
-    let mut norm_buf = Vec::new();
-    let mut last_eval: Option<EvalReport> = None;
-    let mut last_stats = super::UpdateStats::default();
-    let (started, start_step) = (Instant::now(), state.step);
+    let mut t = Trainer::new(cfg, scene, task, reward, run_dir, resume)?;
+    let (started, start_step) = (Instant::now(), t.state.step);
     let mut last_report = Instant::now();
-    while state.step < cfg.total_timesteps {
-        let actions: Vec<[f64; 4]> = obs
-            .iter()
-            .map(|o| {
-                if state.step < cfg.learning_starts && resume.is_none() {
-                    std::array::from_fn(|_| state.action_rng.random_range(-1.0..=1.0))
+    while t.state.step < cfg.total_timesteps {
+        t.collect()?;
+        t.learn()?;
+        t.evaluate_and_checkpoint()?;
+        if last_report.elapsed().as_secs_f64() > 0.5 {
+            last_report = Instant::now();
+            on_progress(&t.progress(started, start_step));
+        }
+    }
+    save_checkpoint(&t.dir.0, &t.sac, &mut t.state)?;
+    t.policy("final").save(&t.dir.final_policy())?;
+    t.metrics.flush()?;
+    Ok(t.last_eval)
+}
+
+/// Everything a run holds between steps.
+struct Trainer {
+    cfg: SacConfig,
+    dir: RunDir,
+    envs: VecEnv,
+    eval_env: LiftEnv,
+    obs_names: Vec<String>,
+    identity: ConfigIdentity,
+    sac: Sac,
+    state: TrainState,
+    buffer: ReplayBuffer,
+    demos: Option<ReplayBuffer>,
+    metrics: MetricsWriter,
+    obs: Vec<Vec<f64>>,
+    ep_return: Vec<f64>,
+    recent: Vec<(f64, bool)>,
+    norm_buf: Vec<f32>,
+    last_eval: Option<EvalReport>,
+    last_stats: super::UpdateStats,
+    last_terms: RewardTerms,
+    explore_randomly: bool,
+}
+
+impl Trainer {
+    fn new(
+        cfg: &SacConfig,
+        scene: &BuiltScene,
+        task: &TaskConfig,
+        reward: &RewardConfig,
+        run_dir: &Path,
+        resume: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let dir = RunDir(run_dir.to_owned());
+        std::fs::create_dir_all(&dir.0)?;
+        crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
+        let mut envs = VecEnv::new(scene, task, reward, cfg.n_envs, cfg.n_envs.min(2));
+        let obs_names = envs.envs()[0].observation_space().names.clone();
+        let obs_dim = obs_names.len();
+        let mut sac = Sac::new(obs_dim, 4, cfg);
+        let mut state = TrainState {
+            format: CHECKPOINT_FORMAT.into(),
+            version: 1,
+            config: cfg.clone(),
+            step: 0,
+            episodes: 0,
+            updates: 0,
+            adam_t: [0; 3],
+            obs_norm: ObsNormalizer::new(obs_dim, cfg.clip, cfg.normalize_obs),
+            reward_scaler: RewardScaler::new(cfg.n_envs, cfg.gamma, cfg.clip, cfg.normalize_reward),
+            sample_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(2)),
+            action_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(3)),
+            noise: sac.noise.clone(),
+            best_success: -1.0,
+        };
+        if let Some(ckpt) = resume {
+            state = checkpoint::load_into(ckpt, &mut sac)?;
+            eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
+        }
+        let obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
+        Ok(Self {
+            cfg: cfg.clone(),
+            metrics: MetricsWriter::create(&dir.0)?,
+            dir,
+            eval_env: LiftEnv::new(scene.clone(), task.clone(), reward.clone()),
+            identity: ConfigIdentity::of(&scene.config, task, reward),
+            buffer: ReplayBuffer::new(cfg.buffer_size, obs_dim, 4),
+            demos: collect_demos(cfg, scene, task, reward, obs_dim)?,
+            ep_return: vec![0.0; cfg.n_envs],
+            recent: Vec::new(),
+            norm_buf: Vec::new(),
+            last_eval: None,
+            last_stats: super::UpdateStats::default(),
+            last_terms: RewardTerms::default(),
+            explore_randomly: resume.is_none(),
+            obs_names,
+            envs,
+            sac,
+            state,
+            obs,
+        })
+    }
+
+    /// One step of every env: random actions before learning starts, then policy samples.
+    fn collect(&mut self) -> anyhow::Result<()> {
+        let random = self.explore_randomly && self.state.step < self.cfg.learning_starts;
+        let actions: Vec<[f64; 4]> = (0..self.obs.len())
+            .map(|i| {
+                if random {
+                    std::array::from_fn(|_| self.state.action_rng.random_range(-1.0..=1.0))
                 } else {
-                    state.obs_norm.apply(o, &mut norm_buf);
-                    let a = sac.act(&norm_buf, false).action;
-                    std::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0))
+                    self.state.obs_norm.apply(&self.obs[i], &mut self.norm_buf);
+                    let a = self.sac.act(&self.norm_buf, false).action;
+                    std::array::from_fn(|k| a.get(k).copied().unwrap_or(0.0))
                 }
             })
             .collect();
-        let out = envs.step(&actions);
-        for i in 0..cfg.n_envs {
+        let out = self.envs.step(&actions);
+        for (i, action) in actions.iter().enumerate() {
             let done = out.terminated[i] || out.truncated[i];
             let next = out.final_obs[i].as_ref().unwrap_or(&out.obs[i]);
-            buffer.push(
-                &obs[i],
-                &actions[i],
+            self.buffer.push(
+                &self.obs[i],
+                action,
                 out.rewards[i],
                 next,
                 out.terminated[i],
             );
-            state.obs_norm.stats.update(next);
-            state.reward_scaler.observe(i, out.rewards[i], done);
-            ep_return[i] += out.rewards[i];
+            self.state.obs_norm.stats.update(next);
+            self.state.reward_scaler.observe(i, out.rewards[i], done);
+            self.ep_return[i] += out.rewards[i];
             if done {
-                state.episodes += 1;
-                recent.push((ep_return[i], out.infos[i].success));
-                if recent.len() > 20 {
-                    recent.remove(0);
-                }
-                metrics.scalar(state.step, "charts/episodic_return", ep_return[i])?;
-                metrics.scalar(
-                    state.step,
-                    "charts/episodic_length",
-                    out.infos[i].step as f64,
-                )?;
-                metrics.scalar(
-                    state.step,
-                    "charts/success",
-                    f64::from(u8::from(out.infos[i].success)),
-                )?;
-                ep_return[i] = 0.0;
+                self.episode_finished(i, out.infos[i].step, out.infos[i].success)?;
             }
         }
-        obs = out.obs;
-        state.step += cfg.n_envs;
+        self.obs = out.obs;
+        self.state.step += self.cfg.n_envs;
+        self.last_terms = out.infos[0].reward_terms;
+        Ok(())
+    }
 
-        if state.step >= cfg.learning_starts
-            && buffer.len() >= cfg.batch_size
-            && state.step % cfg.train_freq < cfg.n_envs
-        {
-            for _ in 0..cfg.gradient_steps {
-                let batch = sample_batch(cfg, &buffer, demos.as_ref(), &mut state);
-                let scale = if cfg.normalize_reward {
-                    state.reward_scaler.scale(1.0)
-                } else {
-                    1.0
-                };
-                last_stats = sac.update(&batch, scale);
-                state.updates += 1;
-            }
-            if state.updates.is_multiple_of(100) {
-                log_update(
-                    &mut metrics,
-                    state.step,
-                    &last_stats,
-                    &out.infos[0].reward_terms,
-                )?;
-            }
+    fn episode_finished(
+        &mut self,
+        env: usize,
+        length: usize,
+        success: bool,
+    ) -> std::io::Result<()> {
+        let step = self.state.step;
+        self.state.episodes += 1;
+        self.recent.push((self.ep_return[env], success));
+        if self.recent.len() > 20 {
+            self.recent.remove(0);
         }
-        if cfg.eval_freq > 0 && state.step % cfg.eval_freq < cfg.n_envs {
-            let report = run_eval(cfg, &mut eval_env, &mut sac, &state.obs_norm)?;
-            metrics.scalar(state.step, "eval/success_rate", report.success_rate)?;
-            metrics.scalar(state.step, "eval/mean_return", report.mean_return)?;
-            if report.success_rate > state.best_success {
-                state.best_success = report.success_rate;
-                export_policy(
-                    &sac,
-                    &state,
-                    &obs_space.names,
-                    &identity,
-                    cfg,
-                    &format!("eval success {:.2}", report.success_rate),
-                )
-                .save(&dir.best_policy())?;
+        self.metrics
+            .scalar(step, "charts/episodic_return", self.ep_return[env])?;
+        self.metrics
+            .scalar(step, "charts/episodic_length", length as f64)?;
+        self.metrics
+            .scalar(step, "charts/success", f64::from(u8::from(success)))?;
+        self.ep_return[env] = 0.0;
+        Ok(())
+    }
+
+    /// Gradient steps when due.
+    fn learn(&mut self) -> anyhow::Result<()> {
+        let cfg = &self.cfg;
+        let due = self.state.step >= cfg.learning_starts
+            && self.buffer.len() >= cfg.batch_size
+            && self.state.step % cfg.train_freq < cfg.n_envs;
+        if !due {
+            return Ok(());
+        }
+        for _ in 0..cfg.gradient_steps {
+            let batch = sample_batch(cfg, &self.buffer, self.demos.as_ref(), &mut self.state);
+            let scale = if cfg.normalize_reward {
+                self.state.reward_scaler.scale(1.0)
+            } else {
+                1.0
+            };
+            self.last_stats = self.sac.update(&batch, scale);
+            self.state.updates += 1;
+        }
+        if self.state.updates.is_multiple_of(100) {
+            log_update(&mut self.metrics, self.state.step, &self.last_stats)?;
+            log_reward_terms(&mut self.metrics, self.state.step, &self.last_terms)?;
+        }
+        Ok(())
+    }
+
+    /// Periodic evaluation (saving the best policy) and checkpoint.
+    fn evaluate_and_checkpoint(&mut self) -> anyhow::Result<()> {
+        let (step, n) = (self.state.step, self.cfg.n_envs);
+        if self.cfg.eval_freq > 0 && step % self.cfg.eval_freq < n {
+            let report = run_eval(
+                &self.cfg,
+                &mut self.eval_env,
+                &mut self.sac,
+                &self.state.obs_norm,
+            )?;
+            self.metrics
+                .scalar(step, "eval/success_rate", report.success_rate)?;
+            self.metrics
+                .scalar(step, "eval/mean_return", report.mean_return)?;
+            if report.success_rate > self.state.best_success {
+                self.state.best_success = report.success_rate;
+                let notes = format!("eval success {:.2} at step {step}", report.success_rate);
+                self.policy(&notes).save(&self.dir.best_policy())?;
             }
-            last_eval = Some(report);
-            metrics.flush()?;
+            self.last_eval = Some(report);
+            self.metrics.flush()?;
         }
-        if cfg.checkpoint_freq > 0 && state.step % cfg.checkpoint_freq < cfg.n_envs {
-            save_checkpoint(&dir.0, &sac, &mut state)?;
+        if self.cfg.checkpoint_freq > 0 && step % self.cfg.checkpoint_freq < n {
+            save_checkpoint(&self.dir.0, &self.sac, &mut self.state)?;
         }
-        if last_report.elapsed().as_secs_f64() > 0.5 {
-            last_report = Instant::now();
-            let n = recent.len().max(1) as f64;
-            on_progress(&Progress {
-                step: state.step,
-                steps_per_sec: (state.step - start_step) as f64
-                    / started.elapsed().as_secs_f64().max(1e-9),
-                recent_return: recent.iter().map(|r| r.0).sum::<f64>() / n,
-                recent_success: recent.iter().filter(|r| r.1).count() as f64 / n,
-                alpha: last_stats.alpha,
-                qf_loss: last_stats.qf1_loss + last_stats.qf2_loss,
-                eval_success: last_eval.as_ref().map(|e| e.success_rate),
-            });
+        Ok(())
+    }
+
+    fn policy(&self, notes: &str) -> Policy {
+        export_policy(
+            &self.sac,
+            &self.state,
+            &self.obs_names,
+            &self.identity,
+            &self.cfg,
+            notes,
+        )
+    }
+
+    fn progress(&self, started: Instant, start_step: usize) -> Progress {
+        let n = self.recent.len().max(1) as f64;
+        Progress {
+            step: self.state.step,
+            steps_per_sec: (self.state.step - start_step) as f64
+                / started.elapsed().as_secs_f64().max(1e-9),
+            recent_return: self.recent.iter().map(|r| r.0).sum::<f64>() / n,
+            recent_success: self.recent.iter().filter(|r| r.1).count() as f64 / n,
+            alpha: self.last_stats.alpha,
+            qf_loss: self.last_stats.qf1_loss + self.last_stats.qf2_loss,
+            eval_success: self.last_eval.as_ref().map(|e| e.success_rate),
         }
     }
-    save_checkpoint(&dir.0, &sac, &mut state)?;
-    export_policy(&sac, &state, &obs_space.names, &identity, cfg, "final")
-        .save(&dir.final_policy())?;
-    metrics.flush()?;
-    Ok(last_eval)
 }
 
 fn save_checkpoint(dir: &Path, sac: &Sac, state: &mut TrainState) -> std::io::Result<()> {
@@ -252,19 +335,21 @@ fn sample_batch(
     batch
 }
 
-fn log_update(
-    m: &mut MetricsWriter,
-    step: usize,
-    s: &super::UpdateStats,
-    terms: &RewardTerms,
-) -> std::io::Result<()> {
+fn log_update(m: &mut MetricsWriter, step: usize, s: &super::UpdateStats) -> std::io::Result<()> {
     m.scalar(step, "losses/qf1_loss", s.qf1_loss)?;
     m.scalar(step, "losses/qf2_loss", s.qf2_loss)?;
     m.scalar(step, "losses/qf1_values", s.qf1_value)?;
     m.scalar(step, "losses/actor_loss", s.actor_loss)?;
     m.scalar(step, "losses/alpha", s.alpha)?;
     m.scalar(step, "losses/alpha_loss", s.alpha_loss)?;
-    m.scalar(step, "charts/entropy", s.entropy)?;
+    m.scalar(step, "charts/entropy", s.entropy)
+}
+
+fn log_reward_terms(
+    m: &mut MetricsWriter,
+    step: usize,
+    terms: &RewardTerms,
+) -> std::io::Result<()> {
     for (name, v) in RewardTerms::NAMES.iter().zip(terms.values()) {
         m.scalar(step, &format!("reward/{name}"), v)?;
     }
