@@ -23,8 +23,8 @@ pub struct SacBench {
     /// Approximate FLOP of one update.
     pub gflop_per_update: f64,
     /// Full training loop (collect + update every step, UTD 1), env steps/s after learning
-    /// starts, 1 thread.
-    pub train_loop_steps_per_sec: Option<f64>,
+    /// starts: (torch threads, steps/s).
+    pub train_loop: Vec<(usize, f64)>,
 }
 
 impl fmt::Display for SacBench {
@@ -41,10 +41,10 @@ impl fmt::Display for SacBench {
                 ups * self.gflop_per_update
             )?;
         }
-        if let Some(r) = self.train_loop_steps_per_sec {
+        for (threads, rate) in &self.train_loop {
             writeln!(
                 f,
-                "  full training loop (UTD 1, 1 thread): {r:.1} env steps/s"
+                "  full training loop (UTD 1, {threads} torch thread(s)): {rate:.1} env steps/s"
             )?;
         }
         Ok(())
@@ -53,8 +53,13 @@ impl fmt::Display for SacBench {
 
 /// Env steps/s of the real training loop (reference config, UTD 1) over `steps` steps after a
 /// 1000-step warm-up, in a temporary run folder.
-pub fn train_loop_rate(scene: &crate::scene::BuiltScene, steps: usize) -> Option<f64> {
+pub fn train_loop_rate(
+    scene: &crate::scene::BuiltScene,
+    steps: usize,
+    threads: usize,
+) -> Option<f64> {
     let cfg = SacConfig {
+        torch_threads: threads,
         total_timesteps: 1000 + steps,
         eval_freq: 0,
         checkpoint_freq: 0,
@@ -130,6 +135,6 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
         net_arch: cfg.net_arch,
         updates: results,
-        train_loop_steps_per_sec: None,
+        train_loop: Vec::new(),
     }
 }

@@ -367,7 +367,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut report = crate::bench::sac(updates, &[1, 2]);
             if loop_steps > 0 {
                 let built = crate::scene::build(&scene.load()?)?;
-                report.train_loop_steps_per_sec = crate::bench::train_loop_rate(&built, loop_steps);
+                for threads in [1, 2] {
+                    if let Some(rate) = crate::bench::train_loop_rate(&built, loop_steps, threads) {
+                        report.train_loop.push((threads, rate));
+                    }
+                }
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
