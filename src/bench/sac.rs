@@ -68,19 +68,21 @@ pub fn train_loop_rate(
     let task = crate::task::TaskConfig::default();
     let reward = crate::task::RewardConfig::default();
     let dir = std::env::temp_dir().join(format!("so101-bench-train-{}", std::process::id()));
+    // Measured from the first progress report after learning starts (or from the start, if
+    // the run is too short to report) to the end of the run.
+    let started = Instant::now();
     let mut at_warm: Option<(usize, Instant)> = None;
-    let mut last = (0usize, Instant::now());
     let result = crate::rl::train::train(&cfg, scene, &task, &reward, &dir, None, |p| {
         if at_warm.is_none() && p.step >= 1000 {
             at_warm = Some((p.step, Instant::now()));
         }
-        last = (p.step, Instant::now());
     });
+    let ended = Instant::now();
     let _ = std::fs::remove_dir_all(&dir);
     result.ok()?;
-    let (s0, t0) = at_warm?;
-    let (s1, t1) = last;
-    (s1 > s0).then(|| (s1 - s0) as f64 / (t1 - t0).as_secs_f64().max(1e-9))
+    let (s0, t0) = at_warm.unwrap_or((0, started));
+    let s1 = cfg.total_timesteps;
+    (s1 > s0).then(|| (s1 - s0) as f64 / (ended - t0).as_secs_f64().max(1e-9))
 }
 
 /// FLOP of one SAC update: forward (2 x in x out per layer and sample) and backward (about 2x
