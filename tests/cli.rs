@@ -433,3 +433,46 @@ fn bench_sac_json_reports_update_rates_and_the_training_loop() {
     assert_eq!(lp.len(), 2, "{v}");
     assert!(lp.iter().all(|r| r[1].as_f64().unwrap_or(0.0) > 0.0), "{v}");
 }
+
+#[test]
+fn bundled_policy_exports_to_torchscript_and_evaluates() {
+    let pt = std::env::temp_dir().join(format!("so101-cli-actor-{}.pt", std::process::id()));
+    let policy = format!(
+        "{}/assets/policies/lift_sac.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = bin()
+        .args(["policy", "export-torchscript", &policy])
+        .arg(&pt)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = bin()
+        .arg("eval")
+        .arg(&pt)
+        .args([
+            "--episodes",
+            "3",
+            "--json",
+            "--task",
+            &format!("{root}/configs/task_assisted.toml"),
+        ])
+        .args([
+            "--reward",
+            &format!("{root}/configs/rewards/v11_fixed.toml"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["successes"], 3, "{v}");
+}

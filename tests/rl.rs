@@ -228,3 +228,44 @@ fn bundled_policy_lifts_the_cube() {
     );
     assert!(report.successes >= 9, "{report:?}");
 }
+
+/// Export to TorchScript, load it back: the same actions as the policy file; bad modules and
+/// wrong layouts are errors.
+#[test]
+fn torchscript_export_round_trips_and_bad_modules_are_errors() {
+    use so101_lab::rl::torchscript::TorchScriptActor;
+    let dir = temp_dir("torchscript");
+    let (sac, state) = trained();
+    let names = observation_space(&ObsConfig::default()).names;
+    let id = ConfigIdentity::of(
+        &common::default_scene().config,
+        &TaskConfig::default(),
+        &RewardConfig::default(),
+    );
+    let mut policy = export_policy(&sac, &state, &names, &id, &small_cfg(), "");
+    let pt = dir.join("actor.pt");
+    policy.export_torchscript(&pt).expect("export");
+    let actor = TorchScriptActor::load(&pt, 21).expect("load");
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..20 {
+        let o: Vec<f64> = (0..21).map(|_| rng.random_range(-1.5..1.5)).collect();
+        let native = policy.act(&o).action;
+        let traced = actor.act(&o).expect("acts");
+        for (a, b) in native.iter().zip(traced) {
+            assert!((a - b).abs() < 1e-5, "{native:?} vs {traced:?}");
+        }
+    }
+    let err = TorchScriptActor::load(&pt, 24).expect_err("wrong layout");
+    assert!(
+        err.to_string().contains("[1, 24]") && !err.to_string().contains("frame #"),
+        "{err}"
+    );
+    let bad = dir.join("bad.pt");
+    std::fs::write(&bad, b"not a zip").expect("write");
+    let err = TorchScriptActor::load(&bad, 21).expect_err("garbage");
+    assert!(
+        err.to_string().contains("not a TorchScript module"),
+        "{err}"
+    );
+    assert!(TorchScriptActor::load(&dir.join("missing.pt"), 21).is_err());
+}

@@ -31,6 +31,9 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a policy file: success rate with a 95% interval, failures by kind.
     Eval(EvalArgs),
+    /// Policy file tools.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Record episodes of the lift task with the scripted or a random policy.
     Record(RecordArgs),
     /// Episode file tools.
@@ -145,6 +148,18 @@ pub struct TrainArgs {
     #[command(flatten)]
     /// Scene.
     pub scene: SceneArgs,
+}
+
+/// `so101-lab policy ...`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Export a policy file as a TorchScript actor (raw observation in, action out).
+    ExportTorchscript {
+        /// Policy file.
+        policy: PathBuf,
+        /// Output .pt file.
+        out: PathBuf,
+    },
 }
 
 /// `so101-lab eval`.
@@ -320,6 +335,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(args) => record::run(&args),
         Command::Train(args) => train::train(&args),
         Command::Eval(args) => train::eval(&args),
+        Command::Policy(PolicyCommand::ExportTorchscript { policy, out }) => {
+            train::export_torchscript(&policy, &out)
+        }
         Command::Episode(cmd) => episode::run(cmd),
         Command::Defaults { which } => {
             let text = match which {

@@ -67,8 +67,89 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Evaluates a policy file deterministically.
+fn is_torchscript(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("pt" | "ts" | "torchscript")
+    )
+}
+
+/// Evaluates a policy file (ours, or a TorchScript actor: `.pt`/`.ts`) deterministically.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    if is_torchscript(&args.policy) {
+        return eval_torchscript(args);
+    }
+    eval_native(args)
+}
+
+fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
+    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let (task, reward) = args.task.load()?;
+    let mut env = LiftEnv::new(scene, task, reward);
+    let actor = crate::rl::torchscript::TorchScriptActor::load(
+        &args.policy,
+        env.observation_space().dim(),
+    )?;
+    let name = format!("torchscript:{}", args.policy.display());
+    let mut failure = None;
+    let report = evaluate(
+        &mut env,
+        args.episodes,
+        args.first_seed,
+        args.record.as_deref(),
+        &name,
+        |o| {
+            let a = actor.act(o).unwrap_or_else(|e| {
+                failure.get_or_insert(e);
+                [0.0; 4]
+            });
+            (a, None)
+        },
+    )?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    print_report(args, &report)
+}
+
+fn print_report(args: &EvalArgs, report: &crate::rl::eval::EvalReport) -> anyhow::Result<()> {
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        println!(
+            "{}: success {}/{} = {:.1}% (95% CI {:.1}-{:.1}%), mean return {:.2}, mean length {:.1}",
+            args.policy.display(),
+            report.successes,
+            report.episodes,
+            100.0 * report.success_rate,
+            100.0 * report.success_ci95[0],
+            100.0 * report.success_ci95[1],
+            report.mean_return,
+            report.mean_length
+        );
+        println!(
+            "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
+            report.never_touched, report.one_pad_contact, report.dropped, report.timeout
+        );
+    }
+    Ok(())
+}
+
+/// Writes a policy file as a TorchScript actor.
+pub fn export_torchscript(policy: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let p = Policy::load(policy)?;
+    p.export_torchscript(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "wrote {} (input: raw observation [B, {}], output: action [B, 4])",
+        out.display(),
+        p.meta.obs_names.len()
+    );
+    Ok(())
+}
+
+/// Evaluates one of our policy files.
+fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
     let mut policy = Policy::load(&args.policy)?;
     // Unless told otherwise, evaluate on exactly the scene, task and reward it was trained on.
     let recorded = &policy.meta.config;
@@ -108,24 +189,5 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             )
         },
     )?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "{}: success {}/{} = {:.1}% (95% CI {:.1}-{:.1}%), mean return {:.2}, mean length {:.1}",
-            args.policy.display(),
-            report.successes,
-            report.episodes,
-            100.0 * report.success_rate,
-            100.0 * report.success_ci95[0],
-            100.0 * report.success_ci95[1],
-            report.mean_return,
-            report.mean_length
-        );
-        println!(
-            "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
-            report.never_touched, report.one_pad_contact, report.dropped, report.timeout
-        );
-    }
-    Ok(())
+    print_report(args, &report)
 }

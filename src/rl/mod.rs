@@ -12,6 +12,7 @@ pub mod replay;
 pub mod rng;
 pub mod sac;
 pub mod tensors;
+pub mod torchscript;
 pub mod train;
 
 pub use config::{EntCoef, SacConfig};

@@ -203,6 +203,48 @@ impl Policy {
         }
     }
 
+    /// Observation shift, scale (1/std) and clip as f32 tensors (identity when disabled).
+    pub fn normalizer_tensors(&self) -> (Tensor, Tensor, f64) {
+        let n = &self.normalizer;
+        let dim = n.stats.mean.len();
+        if !n.enabled {
+            return (
+                Tensor::zeros([dim as i64], (tch::Kind::Float, tch::Device::Cpu)),
+                Tensor::ones([dim as i64], (tch::Kind::Float, tch::Device::Cpu)),
+                f64::MAX,
+            );
+        }
+        let shift: Vec<f32> = n.stats.mean.iter().map(|&m| m as f32).collect();
+        let scale: Vec<f32> = n
+            .stats
+            .var
+            .iter()
+            .map(|&v| (1.0 / (v + 1e-8).sqrt()) as f32)
+            .collect();
+        (
+            Tensor::from_slice(&shift),
+            Tensor::from_slice(&scale),
+            n.clip,
+        )
+    }
+
+    /// Detached copies of the actor's weights and biases.
+    pub fn actor_layers(&self) -> Vec<(Tensor, Tensor)> {
+        self.actor
+            .layers
+            .iter()
+            .map(|(w, b)| (w.detach().copy(), b.detach().copy()))
+            .collect()
+    }
+
+    /// Deterministic actions for a batch of raw observations [B, obs] (f32), as a tensor op
+    /// chain (also what the TorchScript export traces).
+    pub fn deterministic_action(&self, raw_obs: &Tensor) -> Tensor {
+        let act = self.meta.action_names.len() as i64;
+        let x = self.normalizer.apply_batch(raw_obs);
+        self.actor.forward(&x, true).narrow(1, 0, act).tanh()
+    }
+
     /// The deterministic action (squashed mean) for a raw observation, plus mean and std.
     pub fn act(&mut self, obs: &[f64]) -> super::ActOutput {
         let mut buf = std::mem::take(&mut self.buf);
