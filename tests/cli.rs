@@ -476,3 +476,62 @@ fn bundled_policy_exports_to_torchscript_and_evaluates() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["successes"], 3, "{v}");
 }
+
+#[test]
+fn device_selection_cpu_auto_and_a_clear_error_without_cuda() {
+    let dir = std::env::temp_dir().join(format!("so101-cli-device-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(
+        &cfg,
+        "learning_starts = 50\nbatch_size = 16\nnet_arch = [16, 16]\ntotal_timesteps = 80\neval_freq = 0\ncheckpoint_freq = 0\n",
+    )
+    .expect("write");
+    // `auto` trains wherever libtorch can (here: the CPU).
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.join("auto"))
+        .args(["--device", "auto"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An unknown device is a config error naming the field.
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.join("x"))
+        .args(["--device", "tpu"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`device`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `cuda` without a CUDA libtorch says so instead of crashing.
+    if !tch::Cuda::is_available() {
+        let out = bin()
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.join("c"))
+            .args(["--device", "cuda"])
+            .output()
+            .expect("runs");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no CUDA device") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+}

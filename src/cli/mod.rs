@@ -145,6 +145,9 @@ pub struct TrainArgs {
     /// Override total_timesteps.
     #[arg(long)]
     pub total_timesteps: Option<usize>,
+    /// Override the device: cpu, cuda or auto.
+    #[arg(long)]
+    pub device: Option<String>,
     #[command(flatten)]
     /// Scene.
     pub scene: SceneArgs,

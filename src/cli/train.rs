@@ -25,6 +25,11 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(steps) = args.total_timesteps {
         cfg.total_timesteps = steps;
     }
+    if let Some(device) = &args.device {
+        cfg.device = device.clone();
+        cfg.validate()
+            .map_err(|e| anyhow::anyhow!("--device: {e}"))?;
+    }
     let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
     let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))?;
     let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))?;

@@ -105,6 +105,8 @@ pub struct SacConfig {
     pub demo_ratio: f64,
     /// Torch intra-op threads.
     pub torch_threads: usize,
+    /// `cpu`, `cuda` (an error when libtorch sees no CUDA device) or `auto` (CUDA when present).
+    pub device: String,
     /// Task config file (relative to the repo root unless absolute).
     pub task: PathBuf,
     /// Reward config file.
@@ -138,6 +140,7 @@ impl Default for SacConfig {
             demos: 0,
             demo_ratio: 0.5,
             torch_threads: 1,
+            device: "cpu".into(),
             task: PathBuf::from("configs/task.toml"),
             reward: PathBuf::from("configs/rewards/v11.toml"),
         }
@@ -145,6 +148,19 @@ impl Default for SacConfig {
 }
 
 impl SacConfig {
+    /// The torch device `device` names, if usable here.
+    pub fn torch_device(&self) -> Result<tch::Device, String> {
+        let cuda = tch::Cuda::is_available();
+        match self.device.as_str() {
+            "cuda" if cuda => Ok(tch::Device::Cuda(0)),
+            "cuda" => Err("device \"cuda\" requested, but libtorch sees no CUDA device (tools/setup.sh \
+                           installs the CPU build; point LIBTORCH at a CUDA libtorch 2.13 for a GPU)"
+                .into()),
+            "auto" if cuda => Ok(tch::Device::Cuda(0)),
+            _ => Ok(tch::Device::Cpu),
+        }
+    }
+
     /// Loads and validates a training config.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         crate::config::load_toml(path, Self::validate)
@@ -189,6 +205,13 @@ impl SacConfig {
         Check::range("clip", self.clip, 0.1, 1e6)?;
         Check::range("demo_ratio", self.demo_ratio, 0.0, 0.95)?;
         Check::int_range("torch_threads", self.torch_threads as i64, 1, 256)?;
+        if !["cpu", "cuda", "auto"].contains(&self.device.as_str()) {
+            return Err(FieldError {
+                field: "device".into(),
+                value: self.device.clone(),
+                allowed: "cpu, cuda or auto".into(),
+            });
+        }
         Ok(())
     }
 }

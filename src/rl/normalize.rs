@@ -88,7 +88,9 @@ impl ObsNormalizer {
             .iter()
             .map(|&v| (v + EPS).sqrt() as f32)
             .collect();
-        ((obs - Tensor::from_slice(&mean)) / Tensor::from_slice(&std)).clamp(-self.clip, self.clip)
+        ((obs - Tensor::from_slice(&mean).to_device(obs.device()))
+            / Tensor::from_slice(&std).to_device(obs.device()))
+        .clamp(-self.clip, self.clip)
     }
 }
 

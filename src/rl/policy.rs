@@ -104,7 +104,12 @@ impl Policy {
         let layers = actor
             .layers
             .iter()
-            .map(|(w, b)| (w.detach().copy(), b.detach().copy()))
+            .map(|(w, b)| {
+                (
+                    w.detach().to_device(tch::Device::Cpu).copy(),
+                    b.detach().to_device(tch::Device::Cpu).copy(),
+                )
+            })
             .collect();
         Self {
             meta,

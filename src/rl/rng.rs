@@ -10,6 +10,7 @@ use tch::Tensor;
 #[derive(Debug)]
 pub struct TorchInit {
     rng: ChaCha8Rng,
+    device: tch::Device,
 }
 
 impl TorchInit {
@@ -17,7 +18,15 @@ impl TorchInit {
     pub fn new(seed: u64) -> Self {
         Self {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            device: tch::Device::Cpu,
         }
+    }
+
+    /// Places the tensors on `device` (values are still drawn on the CPU, so a seed gives the
+    /// same weights on every device).
+    pub fn on(mut self, device: tch::Device) -> Self {
+        self.device = device;
+        self
     }
 
     /// A trainable tensor uniform in [-bound, bound].
@@ -28,6 +37,7 @@ impl TorchInit {
             .collect();
         Tensor::from_slice(&data)
             .reshape(shape)
+            .to_device(self.device)
             .set_requires_grad(true)
     }
 }

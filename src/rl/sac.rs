@@ -60,12 +60,16 @@ pub struct Sac {
     gamma: f64,
     tau: f64,
     act_dim: i64,
+    /// Where the networks live.
+    pub device: tch::Device,
 }
 
 impl Sac {
     /// A learner for `obs_dim` observations and `act_dim` actions in [-1, 1].
     pub fn new(obs_dim: usize, act_dim: usize, cfg: &SacConfig) -> Self {
-        let mut init = TorchInit::new(cfg.seed);
+        // An unusable device was reported by `train` before it got here; fall back to the CPU.
+        let device = cfg.torch_device().unwrap_or(tch::Device::Cpu);
+        let mut init = TorchInit::new(cfg.seed).on(device);
         let hidden: Vec<i64> = cfg.net_arch.iter().map(|&h| h as i64).collect();
         let (o, a) = (obs_dim as i64, act_dim as i64);
         let actor = Mlp::new(o, &hidden, 2 * a, &mut init);
@@ -76,7 +80,9 @@ impl Sac {
             EntCoef::Auto { init } => (init, true),
             EntCoef::Fixed(v) => (v, false),
         };
-        let log_alpha = Tensor::from_slice(&[alpha0.ln() as f32]).set_requires_grad(auto);
+        let log_alpha = Tensor::from_slice(&[alpha0.ln() as f32])
+            .to_device(device)
+            .set_requires_grad(auto);
         let actor_opt = Adam::new(&actor.parameters(), cfg.learning_rate);
         let critic_opt = Adam::new(&critic.parameters(), cfg.learning_rate);
         let alpha_opt = auto.then(|| Adam::new(&[&log_alpha], cfg.learning_rate));
@@ -93,6 +99,7 @@ impl Sac {
             gamma: cfg.gamma,
             tau: cfg.tau,
             act_dim: a,
+            device,
         }
     }
 
@@ -113,7 +120,10 @@ impl Sac {
     /// Reparameterised sample: squashed action and its log-probability [B, 1].
     pub fn sample(&mut self, obs: &Tensor) -> (Tensor, Tensor) {
         let (mean, log_std) = self.distribution(obs);
-        let eps = self.noise.normal(obs.size()[0], self.act_dim);
+        let eps = self
+            .noise
+            .normal(obs.size()[0], self.act_dim)
+            .to_device(self.device);
         let x = &mean + log_std.exp() * &eps;
         let action = x.tanh();
         (action, squashed_log_prob(&eps, &log_std, &x))
@@ -180,15 +190,22 @@ impl Sac {
     /// Also returns the distribution's mean and std (pre-squash) for plots.
     pub fn act(&mut self, obs: &[f32], deterministic: bool) -> ActOutput {
         tch::no_grad(|| {
-            let x = Tensor::from_slice(obs).reshape([1, obs.len() as i64]);
+            let x = Tensor::from_slice(obs)
+                .reshape([1, obs.len() as i64])
+                .to_device(self.device);
             let (mean, log_std) = self.distribution(&x);
             let pre = if deterministic {
                 mean.shallow_clone()
             } else {
-                &mean + log_std.exp() * self.noise.normal(1, self.act_dim)
+                &mean + log_std.exp() * self.noise.normal(1, self.act_dim).to_device(self.device)
             };
             let to_vec = |t: &Tensor| {
-                Vec::<f64>::try_from(t.reshape([-1]).to_kind(Kind::Double)).unwrap_or_default()
+                Vec::<f64>::try_from(
+                    t.reshape([-1])
+                        .to_device(tch::Device::Cpu)
+                        .to_kind(Kind::Double),
+                )
+                .unwrap_or_default()
             };
             ActOutput {
                 action: to_vec(&pre.tanh()),

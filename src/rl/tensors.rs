@@ -31,7 +31,11 @@ pub enum TensorFileError {
 pub fn to_bytes(tensors: &[(String, Tensor)], meta_json: &str) -> Result<Vec<u8>, TensorFileError> {
     let mut raw: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(tensors.len());
     for (name, t) in tensors {
-        let t = t.detach().to_kind(Kind::Float).contiguous();
+        let t = t
+            .detach()
+            .to_device(tch::Device::Cpu)
+            .to_kind(Kind::Float)
+            .contiguous();
         let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
         let values =
             Vec::<f32>::try_from(t.reshape([-1])).map_err(|e| TensorFileError::Tensor {

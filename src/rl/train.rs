@@ -64,6 +64,7 @@ pub fn train<F: FnMut(&Progress)>(
     mut on_progress: F,
 ) -> anyhow::Result<Option<EvalReport>> {
     tch::set_num_threads(cfg.torch_threads as i32);
+    cfg.torch_device().map_err(anyhow::Error::msg)?;
     let mut t = Trainer::new(cfg, scene, task, reward, run_dir, resume)?;
     let (started, start_step) = (Instant::now(), t.state.step);
     let mut last_report = Instant::now();
@@ -330,6 +331,16 @@ fn sample_batch(
         }
         _ => buffer.sample(cfg.batch_size, &mut state.sample_rng),
     };
+    let device = cfg.torch_device().unwrap_or(tch::Device::Cpu);
+    for t in [
+        &mut batch.obs,
+        &mut batch.actions,
+        &mut batch.rewards,
+        &mut batch.next_obs,
+        &mut batch.dones,
+    ] {
+        *t = t.to_device(device);
+    }
     batch.obs = state.obs_norm.apply_batch(&batch.obs);
     batch.next_obs = state.obs_norm.apply_batch(&batch.next_obs);
     batch
