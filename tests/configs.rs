@@ -94,3 +94,26 @@ fn bad_task_and_reward_files_name_file_and_field() {
     );
     assert!(TaskConfig::load(Path::new("/nonexistent/task.toml")).is_err());
 }
+
+#[test]
+fn every_training_config_loads_and_points_at_existing_task_and_reward_files() {
+    use so101_lab::rl::SacConfig;
+    let dir = default_configs_dir().join("train");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("configs/train") {
+        let path = entry.expect("entry").path();
+        let cfg = SacConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        TaskConfig::load(&SacConfig::resolve(&cfg.task))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        RewardConfig::load(&SacConfig::resolve(&cfg.reward))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        n += 1;
+    }
+    assert!(n >= 2);
+    let reference = SacConfig::load(&dir.join("reference.toml")).expect("reference");
+    assert_eq!(
+        reference,
+        SacConfig::default(),
+        "reference.toml is the SB3 reference run"
+    );
+}
