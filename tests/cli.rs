@@ -6,17 +6,22 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_so101-lab"))
 }
 
+/// Fails the test with the command's stderr unless it exited 0.
+fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn pick_json_reports_success_rate_and_failure_kinds() {
     let out = bin()
         .args(["pick", "--seeds", "3", "--first-seed", "10", "--json"])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["picks"], 3);
     assert!(v["success_rate"].as_f64().is_some());
@@ -45,11 +50,7 @@ fn scene_export_writes_mjcf_and_contact_prints_effective_parameters() {
         .arg(&path)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let xml = std::fs::read_to_string(&path).expect("written");
     assert!(xml.contains("static_finger_pad") && xml.contains("graspframe"));
     let out = bin().args(["scene", "contact"]).output().expect("runs");
@@ -66,11 +67,7 @@ fn bench_physics_json_has_every_number() {
         .args(["bench", "physics", "--json", "--sim-secs", "0.5"])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     for key in [
         "free_arm_steps_per_sec",
@@ -143,11 +140,7 @@ fn record_export_and_check_episodes() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(text.contains("2/2 episodes succeeded"), "{text}");
     let ep = dir.join("episode_000003.jsonl");
     assert!(ep.exists());
@@ -168,11 +161,7 @@ fn record_export_and_check_episodes() {
         .arg(&csv)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = std::fs::read_to_string(&csv).expect("csv");
     let header = text.lines().next().expect("header");
     for col in [
@@ -244,11 +233,7 @@ fn bench_env_json_reports_split_and_batches() {
         .args(["bench", "env", "--json", "--steps", "200"])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["env_steps_per_sec"].as_f64().unwrap_or(0.0) > 0.0);
     let shares: f64 = ["physics_share", "ik_share", "obs_reward_share"]
@@ -280,11 +265,7 @@ fn train_resume_and_eval_end_to_end() {
         .arg(&run)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     for f in [
         "checkpoint.safetensors",
         "policy_final.safetensors",
@@ -317,11 +298,7 @@ fn train_resume_and_eval_end_to_end() {
         .args(["--total-timesteps", "600"])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("resumed from"),
         "{}",
@@ -343,11 +320,7 @@ fn train_resume_and_eval_end_to_end() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["episodes"], 2);
     assert!(v["success_ci95"][1].as_f64().unwrap_or(0.0) > 0.0);
@@ -395,11 +368,7 @@ fn a_seeded_cpu_run_is_reproducible() {
             .arg(dir.join(run))
             .output()
             .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         policies
             .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
     }
@@ -420,11 +389,7 @@ fn bench_sac_json_reports_update_rates_and_the_training_loop() {
         ])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let rates = v["updates"].as_array().expect("rates");
     assert_eq!(rates.len(), 2);
@@ -446,11 +411,7 @@ fn bundled_policy_exports_to_torchscript_and_evaluates() {
         .arg(&pt)
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let root = env!("CARGO_MANIFEST_DIR");
     let out = bin()
         .arg("eval")
@@ -468,11 +429,7 @@ fn bundled_policy_exports_to_torchscript_and_evaluates() {
         ])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["successes"], 3, "{v}");
 }
@@ -497,11 +454,7 @@ fn device_selection_cpu_auto_and_a_clear_error_without_cuda() {
         .args(["--device", "auto"])
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // An unknown device is a config error naming the field.
     let out = bin()
         .args(["train", "--config"])
