@@ -76,6 +76,14 @@ fn trained() -> (Sac, TrainState) {
     (sac, state)
 }
 
+/// The learner as a policy file for the default layout and configs.
+fn policy_of(sac: &Sac, state: &TrainState, notes: &str) -> Policy {
+    let names = observation_space(&ObsConfig::default()).names;
+    let scene = common::default_scene().config;
+    let id = ConfigIdentity::of(&scene, &TaskConfig::default(), &RewardConfig::default());
+    export_policy(sac, state, &names, &id, &small_cfg(), notes)
+}
+
 fn probe_obs() -> Vec<Vec<f32>> {
     (0..5)
         .map(|k| {
@@ -113,12 +121,7 @@ fn policy_file_round_trips_and_checks_layout() {
     let dir = temp_dir("policy");
     let (sac, state) = trained();
     let names = observation_space(&ObsConfig::default()).names;
-    let id = ConfigIdentity::of(
-        &common::default_scene().config,
-        &TaskConfig::default(),
-        &RewardConfig::default(),
-    );
-    let mut policy = export_policy(&sac, &state, &names, &id, &small_cfg(), "test");
+    let mut policy = policy_of(&sac, &state, "test");
     let path = dir.join("p.safetensors");
     policy.save(&path).expect("save");
     let mut loaded = Policy::load(&path).expect("load");
@@ -236,13 +239,7 @@ fn torchscript_export_round_trips_and_bad_modules_are_errors() {
     use so101_lab::rl::torchscript::TorchScriptActor;
     let dir = temp_dir("torchscript");
     let (sac, state) = trained();
-    let names = observation_space(&ObsConfig::default()).names;
-    let id = ConfigIdentity::of(
-        &common::default_scene().config,
-        &TaskConfig::default(),
-        &RewardConfig::default(),
-    );
-    let mut policy = export_policy(&sac, &state, &names, &id, &small_cfg(), "");
+    let mut policy = policy_of(&sac, &state, "");
     let pt = dir.join("actor.pt");
     policy.export_torchscript(&pt).expect("export");
     let actor = TorchScriptActor::load(&pt, 21).expect("load");
