@@ -97,23 +97,34 @@ fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
     )?;
     let name = format!("torchscript:{}", args.policy.display());
     let mut failure = None;
+    evaluate_and_report(args, &mut env, &name, |o| {
+        let a = actor.act(o).unwrap_or_else(|e| {
+            failure.get_or_insert(e);
+            [0.0; 4]
+        });
+        (a, None)
+    })?;
+    failure.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// Runs the episodes `args` asks for with `act` and prints the report.
+fn evaluate_and_report<F>(
+    args: &EvalArgs,
+    env: &mut LiftEnv,
+    name: &str,
+    act: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(&[f64]) -> ([f64; 4], Option<crate::episode::PolicyOutputs>),
+{
     let report = evaluate(
-        &mut env,
+        env,
         args.episodes,
         args.first_seed,
         args.record.as_deref(),
-        &name,
-        |o| {
-            let a = actor.act(o).unwrap_or_else(|e| {
-                failure.get_or_insert(e);
-                [0.0; 4]
-            });
-            (a, None)
-        },
+        name,
+        act,
     )?;
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
     print_report(args, &report)
 }
 
@@ -175,24 +186,14 @@ fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
     let mut env = LiftEnv::new(scene, task, reward);
     policy.check_layout(&env.observation_space().names, &args.policy)?;
     let name = format!("policy:{}", args.policy.display());
-    let report = evaluate(
-        &mut env,
-        args.episodes,
-        args.first_seed,
-        args.record.as_deref(),
-        &name,
-        |o| {
-            let out = policy.act(o);
-            let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
-            (
-                action,
-                Some(crate::episode::PolicyOutputs {
-                    mean: out.mean,
-                    std: out.std,
-                    ..Default::default()
-                }),
-            )
-        },
-    )?;
-    print_report(args, &report)
+    evaluate_and_report(args, &mut env, &name, |o| {
+        let out = policy.act(o);
+        let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
+        let outputs = crate::episode::PolicyOutputs {
+            mean: out.mean,
+            std: out.std,
+            ..Default::default()
+        };
+        (action, Some(outputs))
+    })
 }
