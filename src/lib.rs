@@ -9,16 +9,23 @@
 //! | [`sim`] | `Sim`: stepping, reset, full-state save/restore, contacts, grasp predicate |
 //! | [`kinematics`] | site frames and the damped-least-squares IK |
 //! | [`scripted`] | the scripted top-down pick |
+//! | [`overlay`] | debug overlays as data (snapshot -> primitives) |
+//! | [`session`] | the lift env driven live by hold / scripted pick / policy |
 //! | [`bench`] | physics benchmarks behind `so101-lab bench` |
+//! | `app` | the Bevy app (feature `app`): one plugin per feature |
 
+#[cfg(feature = "app")]
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod episode;
 pub mod fsutil;
 pub mod kinematics;
+pub mod overlay;
 pub mod rl;
 pub mod scene;
 pub mod scripted;
+pub mod session;
 pub mod sim;
 pub mod task;

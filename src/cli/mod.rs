@@ -45,6 +45,9 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Open the app: the live scene, overlays, cameras (needs the `app` feature).
+    #[cfg(feature = "app")]
+    View(crate::app::ViewArgs),
     /// Print a config's built-in defaults as TOML (a starting point for your own file).
     Defaults {
         /// Which config.
@@ -309,6 +312,23 @@ pub enum BenchCommand {
         /// Scene.
         scene: SceneArgs,
     },
+    /// Frame time of the app with physics running (renders a window; under xvfb-run without a
+    /// display).
+    #[cfg(feature = "app")]
+    View {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Frames measured (after the warm-up).
+        #[arg(long, default_value_t = 200)]
+        frames: u32,
+        /// Frames skipped before measuring.
+        #[arg(long, default_value_t = 30)]
+        warmup: u32,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720")]
+        size: String,
+    },
     /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
     Physics {
         /// Print JSON.
@@ -342,6 +362,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             train::export_torchscript(&policy, &out)
         }
         Command::Episode(cmd) => episode::run(cmd),
+        #[cfg(feature = "app")]
+        Command::View(args) => crate::app::run(&args),
+        #[cfg(feature = "app")]
+        Command::Bench(BenchCommand::View {
+            json,
+            frames,
+            warmup,
+            size,
+        }) => crate::app::bench::run(json, frames, warmup, &size),
         Command::Defaults { which } => {
             let text = match which {
                 ConfigKind::Scene => toml::to_string_pretty(&SceneConfig::default())?,

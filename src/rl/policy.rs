@@ -86,6 +86,9 @@ pub enum PolicyError {
         /// The env's layout.
         found: Vec<String>,
     },
+    /// A thread panicked while acting with this policy.
+    #[error("the policy was poisoned by a panic in another thread")]
+    Poisoned,
 }
 
 /// A loaded (or freshly exported) deterministic policy.

@@ -8,6 +8,7 @@ mod build;
 mod contact_params;
 mod handles;
 pub mod names;
+pub mod visual;
 
 pub use build::{BuiltScene, SceneError, build, build_spec, export_xml, template_path};
 pub use contact_params::{EffectiveContact, effective_pad_cube_contact};

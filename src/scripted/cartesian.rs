@@ -96,6 +96,24 @@ impl CartesianPickPolicy {
         [delta[0], delta[1], delta[2], gripper]
     }
 
+    /// Where the current stage is driving the TCP, and the stage's name (for overlays).
+    pub fn current_goal(&self, env: &LiftEnv) -> (Vector3<f64>, &'static str) {
+        let sim = env.sim();
+        let cube = sim.cube_pose().pos;
+        let closing = sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
+        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
+            .try_normalize(1e-9)
+            .unwrap_or(Vector3::x());
+        let grasp = cube - self.jaw_clearance_m * closing_xy;
+        let target = env.target();
+        match self.stage {
+            Stage::Align => (grasp + Vector3::new(0.0, 0.0, self.above_m), "above"),
+            Stage::Descend => (grasp, "descend"),
+            Stage::Close => (target, "close"),
+            Stage::Lift => (Vector3::new(target.x, target.y, self.lift_z), "lift"),
+        }
+    }
+
     fn advance(&mut self, stage: Stage) {
         self.stage = stage;
         self.ticks = 0;

@@ -7,8 +7,10 @@
 //! restored state continue bit for bit: nothing the controllers read depends on history.
 
 mod contacts;
+mod snapshot;
 
 pub use contacts::{ContactInfo, GraspState};
+pub use snapshot::{Annotations, SimSnapshot};
 
 use std::sync::Arc;
 

@@ -1,0 +1,125 @@
+//! `so101-lab bench view`: the app's frame time at a given window size with physics and the
+//! policy running, overlays on; reported as mean / p50 / p95 / max milliseconds and fps.
+
+use std::time::Instant;
+
+use bevy::prelude::*;
+
+use super::ViewArgs;
+
+#[derive(Resource, Debug)]
+struct FrameTimes {
+    warmup: u32,
+    frames: u32,
+    seen: u32,
+    last: Option<Instant>,
+    samples_ms: Vec<f64>,
+    real_time_factors: Vec<f64>,
+}
+
+/// Result of a view benchmark.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ViewBench {
+    /// Window size.
+    pub size: String,
+    /// Frames measured.
+    pub frames: usize,
+    /// Mean frame time, ms.
+    pub mean_ms: f64,
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// Slowest frame, ms.
+    pub max_ms: f64,
+    /// 1000 / mean.
+    pub fps: f64,
+    /// Simulated seconds per real second over the measured frames.
+    pub real_time_factor: f64,
+    /// The wgpu adapter that rendered.
+    pub adapter: String,
+}
+
+fn measure(
+    mut times: ResMut<FrameTimes>,
+    mut exit: MessageWriter<AppExit>,
+    clock: Res<super::sim_plugin::SimClock>,
+) {
+    let now = Instant::now();
+    times.seen += 1;
+    if times.seen > times.warmup
+        && let Some(last) = times.last
+    {
+        times
+            .samples_ms
+            .push(now.duration_since(last).as_secs_f64() * 1e3);
+        times.real_time_factors.push(clock.real_time_factor);
+    }
+    times.last = Some(now);
+    if times.samples_ms.len() >= times.frames as usize {
+        exit.write(AppExit::Success);
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Runs the benchmark and prints the result.
+pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<()> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        view: ViewArgs,
+    }
+    let args = Wrapper::try_parse_from(["view", "--size", size])?.view;
+    let mut app = super::build_app(&args)?;
+    app.insert_resource(FrameTimes {
+        warmup,
+        frames: frames.max(1),
+        seen: 0,
+        last: None,
+        samples_ms: Vec::new(),
+        real_time_factors: Vec::new(),
+    })
+    .add_systems(Last, measure);
+    app.run();
+    let adapter = app
+        .world()
+        .get_resource::<bevy::render::renderer::RenderAdapterInfo>()
+        .map_or_else(
+            || "unknown".to_owned(),
+            |a| format!("{} ({:?})", a.name, a.backend),
+        );
+    let Some(times) = app.world().get_resource::<FrameTimes>() else {
+        anyhow::bail!("the app closed before measuring");
+    };
+    let mut s = times.samples_ms.clone();
+    s.sort_by(f64::total_cmp);
+    let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+    let r = ViewBench {
+        size: size.to_owned(),
+        frames: s.len(),
+        mean_ms: mean,
+        p50_ms: percentile(&s, 0.5),
+        p95_ms: percentile(&s, 0.95),
+        max_ms: s.last().copied().unwrap_or(0.0),
+        fps: if mean > 0.0 { 1e3 / mean } else { 0.0 },
+        real_time_factor: times.real_time_factors.iter().sum::<f64>()
+            / times.real_time_factors.len().max(1) as f64,
+        adapter,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        println!(
+            "view {}: {:.1} ms/frame mean ({:.1} fps), p50 {:.1}, p95 {:.1}, max {:.1} ms; real-time factor {:.2}; {}",
+            r.size, r.mean_ms, r.fps, r.p50_ms, r.p95_ms, r.max_ms, r.real_time_factor, r.adapter
+        );
+    }
+    Ok(())
+}

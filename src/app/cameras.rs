@@ -1,0 +1,331 @@
+//! `CameraPlugin`: the main view (free orbit camera, any MJCF camera by name, or a camera
+//! tracking a body), a picture-in-picture view of an MJCF camera (the wrist camera by default),
+//! and a UI camera for egui. The main view fills the area the panels leave free.
+
+use bevy::camera::visibility::RenderLayers;
+use bevy::camera::{RenderTarget, Viewport};
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use bevy::window::PrimaryWindow;
+use bevy_egui::PrimaryEguiContext;
+use bevy_egui::input::EguiWantsInput;
+
+use super::scene_render::{mj_point, mj_point32, mj_rotation};
+use super::sim_plugin::{LatestSnapshot, LoadedScene};
+
+/// The main 3D view.
+#[derive(Component, Debug)]
+pub struct MainCamera;
+
+/// The picture-in-picture view.
+#[derive(Component, Debug)]
+pub struct PipCamera;
+
+/// Where the main view looks from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewMode {
+    /// Mouse-driven orbit camera.
+    Free,
+    /// An MJCF camera by id.
+    Mjcf(usize),
+    /// Orbit camera whose focus follows a body.
+    Track(usize),
+}
+
+/// Orbit camera parameters (MuJoCo world frame, Z up).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Orbit {
+    /// Point looked at, MuJoCo world.
+    pub focus: [f32; 3],
+    /// Azimuth about world Z, radians.
+    pub azimuth: f32,
+    /// Elevation, radians (negative looks down).
+    pub elevation: f32,
+    /// Distance to the focus, metres.
+    pub distance: f32,
+}
+
+impl Default for Orbit {
+    fn default() -> Self {
+        Self {
+            focus: [0.2, 0.0, 0.05],
+            azimuth: 2.6,
+            elevation: -0.45,
+            distance: 0.75,
+        }
+    }
+}
+
+impl Orbit {
+    /// Eye position, MuJoCo world.
+    pub fn eye(&self) -> [f32; 3] {
+        let (ce, se) = (self.elevation.cos(), self.elevation.sin());
+        let d = self.distance;
+        [
+            self.focus[0] - d * ce * self.azimuth.cos(),
+            self.focus[1] - d * ce * self.azimuth.sin(),
+            self.focus[2] - d * se,
+        ]
+    }
+}
+
+/// Camera choices of the main and picture-in-picture views.
+#[derive(Resource, Debug, Clone)]
+pub struct CameraSettings {
+    /// Main view mode.
+    pub mode: ViewMode,
+    /// Orbit state (free and tracking modes).
+    pub orbit: Orbit,
+    /// Picture-in-picture MJCF camera; `None` hides it.
+    pub pip: Option<usize>,
+    /// Field of view of the free camera, degrees.
+    pub free_fovy_deg: f32,
+}
+
+impl Default for CameraSettings {
+    fn default() -> Self {
+        Self {
+            mode: ViewMode::Free,
+            orbit: Orbit::default(),
+            pip: None,
+            free_fovy_deg: 45.0,
+        }
+    }
+}
+
+impl CameraSettings {
+    /// Every view mode in `[`/`]` order: free, each MJCF camera, tracking the gripper, the cube.
+    pub fn cycle(loaded: &LoadedScene) -> Vec<ViewMode> {
+        let mut modes = vec![ViewMode::Free];
+        modes.extend(loaded.visuals.cameras.iter().map(|c| ViewMode::Mjcf(c.id)));
+        modes.push(ViewMode::Track(loaded.handles.gripper_body));
+        modes.push(ViewMode::Track(loaded.handles.cube_body));
+        modes
+    }
+
+    /// Steps through [`CameraSettings::cycle`] by `delta`.
+    pub fn step_mode(&mut self, loaded: &LoadedScene, delta: isize) {
+        let modes = Self::cycle(loaded);
+        let i = modes.iter().position(|m| *m == self.mode).unwrap_or(0) as isize;
+        let n = modes.len() as isize;
+        self.mode = modes[((i + delta).rem_euclid(n)) as usize].clone();
+    }
+}
+
+/// The main view's rectangle in logical window pixels (left, top, width, height), set by the UI
+/// shell to the area its panels leave free.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
+pub struct ViewportRect(pub Option<Rect>);
+
+/// Size of the picture-in-picture view, pixels.
+pub const PIP_SIZE: UVec2 = UVec2::new(320, 240);
+
+/// The image the picture-in-picture camera renders into (the UI shows it in a corner). A second
+/// camera cannot simply draw into a window viewport: its clear would wipe the main view.
+#[derive(Resource, Debug, Clone)]
+pub struct PipImage(pub Handle<Image>);
+/// Render layer used only by the UI camera (nothing is drawn on it).
+pub const UI_LAYER: usize = 31;
+
+/// Cameras and their controls.
+pub struct CameraPlugin {
+    /// Initial settings.
+    pub settings: CameraSettings,
+}
+
+impl Plugin for CameraPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.settings.clone())
+            .init_resource::<ViewportRect>()
+            .add_systems(Startup, spawn_cameras)
+            .add_systems(
+                Update,
+                (orbit_with_mouse, place_main_camera, place_pip_camera).chain(),
+            );
+    }
+}
+
+fn spawn_cameras(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
+    let target = images.add(Image::new_target_texture(
+        PIP_SIZE.x,
+        PIP_SIZE.y,
+        TextureFormat::Rgba8Unorm,
+        Some(TextureFormat::Rgba8UnormSrgb),
+    ));
+    commands.insert_resource(PipImage(target.clone()));
+    commands.spawn((
+        Camera3d::default(),
+        Camera {
+            order: 0,
+            ..default()
+        },
+        Msaa::Off,
+        MainCamera,
+        Transform::default(),
+    ));
+    commands.spawn((
+        Camera3d::default(),
+        Camera {
+            order: -1,
+            is_active: false,
+            ..default()
+        },
+        RenderTarget::Image(target.into()),
+        Msaa::Off,
+        PipCamera,
+        Transform::default(),
+    ));
+    // egui draws through its own camera so the 3D viewports can be resized freely.
+    commands.spawn((
+        Camera3d::default(),
+        Camera {
+            order: 2,
+            clear_color: ClearColorConfig::None,
+            ..default()
+        },
+        Msaa::Off,
+        RenderLayers::layer(UI_LAYER),
+        PrimaryEguiContext,
+    ));
+}
+
+fn orbit_with_mouse(
+    mut settings: ResMut<CameraSettings>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    wants: Option<Res<EguiWantsInput>>,
+) {
+    if wants.is_some_and(|w| w.wants_pointer_input() || w.is_pointer_over_area()) {
+        return;
+    }
+    if matches!(settings.mode, ViewMode::Mjcf(_)) {
+        // Dragging an MJCF camera detaches a free camera from where it looked.
+        return;
+    }
+    let orbit = &mut settings.orbit;
+    let d = motion.delta;
+    if buttons.pressed(MouseButton::Left) && !buttons.pressed(MouseButton::Right) {
+        orbit.azimuth -= d.x * 0.008;
+        orbit.elevation = (orbit.elevation - d.y * 0.008).clamp(-1.55, 1.55);
+    } else if buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle) {
+        // Pan in the view plane, scaled by distance.
+        let k = orbit.distance * 0.0015;
+        let (sa, ca) = orbit.azimuth.sin_cos();
+        let right = [sa, -ca];
+        orbit.focus[0] -= k * d.x * right[0];
+        orbit.focus[1] -= k * d.x * right[1];
+        orbit.focus[2] += k * d.y;
+    }
+    if scroll.delta.y.abs() > 0.0 {
+        orbit.distance =
+            (orbit.distance * (1.0 - 0.1 * scroll.delta.y.clamp(-5.0, 5.0))).clamp(0.05, 10.0);
+    }
+}
+
+fn perspective(fovy_deg: f32) -> Projection {
+    Projection::Perspective(PerspectiveProjection {
+        fov: fovy_deg.to_radians(),
+        near: 0.005,
+        ..default()
+    })
+}
+
+/// Pose and field of view of MJCF camera `cam` in the latest snapshot.
+fn mjcf_camera(
+    snap: &LatestSnapshot,
+    loaded: &LoadedScene,
+    cam: usize,
+) -> Option<(Transform, f32)> {
+    let p = snap.0.cam_pos.get(cam)?;
+    let m = snap.0.cam_mat.get(cam)?;
+    let fovy = loaded.visuals.cameras.get(cam)?.fovy_deg;
+    // MuJoCo cameras look along their -Z with +Y up, exactly like Bevy's.
+    Some((
+        Transform::from_translation(mj_point(*p)).with_rotation(mj_rotation(m)),
+        fovy,
+    ))
+}
+
+#[allow(clippy::type_complexity, reason = "one camera query")]
+fn place_main_camera(
+    mut settings: ResMut<CameraSettings>,
+    snap: Res<LatestSnapshot>,
+    loaded: Res<LoadedScene>,
+    rect: Res<ViewportRect>,
+    window: Query<&Window, With<PrimaryWindow>>,
+    mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<MainCamera>>,
+) {
+    let Ok((mut t, mut proj, mut camera)) = cam.single_mut() else {
+        return;
+    };
+    if let Ok(w) = window.single() {
+        camera.viewport = viewport_of(rect.0, w);
+    }
+    let mode = settings.mode.clone();
+    let (transform, fovy) = match mode {
+        ViewMode::Mjcf(c) => match mjcf_camera(&snap, &loaded, c) {
+            Some(v) => v,
+            None => {
+                settings.mode = ViewMode::Free;
+                return;
+            }
+        },
+        ViewMode::Free | ViewMode::Track(_) => {
+            if let ViewMode::Track(body) = mode
+                && let Some(p) = snap.0.body_pos.get(body)
+            {
+                settings.orbit.focus = p.map(|v| v as f32);
+            }
+            let eye = mj_point32(settings.orbit.eye());
+            let focus = mj_point32(settings.orbit.focus);
+            (
+                Transform::from_translation(eye).looking_at(focus, Vec3::Y),
+                settings.free_fovy_deg,
+            )
+        }
+    };
+    *t = transform;
+    let want = perspective(fovy);
+    if let (Projection::Perspective(a), Projection::Perspective(b)) = (&*proj, &want)
+        && (a.fov - b.fov).abs() < 1e-6
+    {
+        return;
+    }
+    *proj = want;
+}
+
+/// The physical viewport for a logical rect, clamped to the window; `None` = whole window.
+fn viewport_of(rect: Option<Rect>, w: &Window) -> Option<Viewport> {
+    let r = rect?;
+    let scale = w.scale_factor();
+    let (ww, wh) = (w.physical_width(), w.physical_height());
+    let x = ((r.min.x * scale).max(0.0) as u32).min(ww.saturating_sub(1));
+    let y = ((r.min.y * scale).max(0.0) as u32).min(wh.saturating_sub(1));
+    let width = ((r.width() * scale) as u32).clamp(1, ww - x);
+    let height = ((r.height() * scale) as u32).clamp(1, wh - y);
+    Some(Viewport {
+        physical_position: UVec2::new(x, y),
+        physical_size: UVec2::new(width, height),
+        ..default()
+    })
+}
+
+fn place_pip_camera(
+    settings: Res<CameraSettings>,
+    snap: Res<LatestSnapshot>,
+    loaded: Res<LoadedScene>,
+    mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<PipCamera>>,
+) {
+    let Ok((mut t, mut proj, mut camera)) = cam.single_mut() else {
+        return;
+    };
+    let Some((transform, fovy)) = settings.pip.and_then(|c| mjcf_camera(&snap, &loaded, c)) else {
+        camera.is_active = false;
+        return;
+    };
+    camera.is_active = true;
+    *t = transform;
+    *proj = perspective(fovy);
+}

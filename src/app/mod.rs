@@ -1,0 +1,316 @@
+//! The Bevy app (`so101-lab view`): one plugin per feature, wired in [`So101LabPlugins`].
+//!
+//! Pipeline of a frame: `FixedUpdate` applies [`sim_plugin::SimCommand`]s, steps the live
+//! session at the env's control rate and publishes a snapshot; `Update` moves the rendered
+//! geoms to it (interpolated) and draws overlays; `EguiPrimaryContextPass` draws the shell,
+//! which pushes commands for the next fixed step. Nothing outside `SimPlugin` touches MuJoCo.
+
+pub mod bench;
+pub mod cameras;
+pub mod capture;
+pub mod materials;
+pub mod overlays;
+pub mod scene_render;
+pub mod shortcuts;
+pub mod sim_plugin;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use bevy::app::PluginGroupBuilder;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::window::WindowResolution;
+use bevy_egui::{EguiGlobalSettings, EguiPlugin};
+
+use crate::config::{SceneConfig, default_configs_dir};
+use crate::session::{Driver, LiveSession, LoadedPolicy};
+use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+
+/// Who drives the arm when the app opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StartDriver {
+    /// Hold the arm still.
+    Hold,
+    /// The scripted top-down pick.
+    Scripted,
+    /// The loaded policy (the bundled one by default).
+    Policy,
+}
+
+/// `so101-lab view` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ViewArgs {
+    /// Scene config file (default: configs/scene.toml).
+    #[arg(long, value_name = "CONFIG")]
+    pub scene: Option<PathBuf>,
+    /// Policy file (ours or TorchScript); default: the bundled policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Who drives the arm at start.
+    #[arg(long, value_enum, default_value = "policy")]
+    pub driver: StartDriver,
+    /// Episode seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Main view: an MJCF camera name (front, side, top, wrist), `free`, or `track-cube` /
+    /// `track-gripper`.
+    #[arg(long, default_value = "free")]
+    pub camera: String,
+    /// Picture-in-picture MJCF camera, or `none`.
+    #[arg(long, default_value = "wrist")]
+    pub pip: String,
+    /// Start paused.
+    #[arg(long)]
+    pub paused: bool,
+    /// Start in x-ray mode.
+    #[arg(long)]
+    pub xray: bool,
+    /// Hide the panels (3D view and overlays only).
+    #[arg(long)]
+    pub no_ui: bool,
+    /// Window size in logical pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Render, write this PNG and exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+    /// Frames to render before the screenshot is taken.
+    #[arg(long, default_value_t = 10)]
+    pub frames: u32,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT"))?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (64..=8192).contains(n))
+            .ok_or_else(|| format!("'{v}' is not a size between 64 and 8192"))
+    };
+    Ok((p(w)?, p(h)?))
+}
+
+/// What the app starts with, resolved from [`ViewArgs`] before any window opens.
+pub struct StartState {
+    session: LiveSession,
+    scene_path: Option<PathBuf>,
+    startup_errors: Vec<String>,
+    camera: cameras::CameraSettings,
+}
+
+fn bundled_policy() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("policies")
+        .join("lift_sac.safetensors")
+}
+
+/// Builds the session: scene (falling back to the default with an error shown when the chosen
+/// one does not load), task and reward (the policy's recorded ones when a policy drives).
+pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
+    let mut errors = Vec::new();
+    let default_scene = default_configs_dir().join("scene.toml");
+    let chosen = args.scene.clone().unwrap_or(default_scene.clone());
+    let (scene, scene_path) = match SceneConfig::load(&chosen)
+        .map_err(anyhow::Error::from)
+        .and_then(|c| crate::scene::build(&c).map_err(anyhow::Error::from))
+    {
+        Ok(s) => (s, Some(chosen)),
+        Err(e) => {
+            errors.push(format!(
+                "scene {} could not be loaded: {e:#}; showing the default scene",
+                chosen.display()
+            ));
+            let cfg = SceneConfig::load(&default_scene)?;
+            (
+                crate::scene::build(&cfg).context("building the default scene")?,
+                Some(default_scene),
+            )
+        }
+    };
+    let mut policy = None;
+    let mut task = TaskConfig::load(&default_configs_dir().join("task.toml"))?;
+    let mut reward = RewardConfig::load(&default_configs_dir().join("rewards").join("v11.toml"))?;
+    if args.driver == StartDriver::Policy || args.policy.is_some() {
+        let path = args.policy.clone().unwrap_or_else(bundled_policy);
+        let probe = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+        match LoadedPolicy::load(&path, probe.observation_space().dim()) {
+            Ok(p) => {
+                if let LoadedPolicy::Native(native) = &p {
+                    let rec = &native.meta.config;
+                    task = toml::from_str(&rec.task_toml).context("the policy's recorded task")?;
+                    reward =
+                        toml::from_str(&rec.reward_toml).context("the policy's recorded reward")?;
+                }
+                policy = Some(p);
+            }
+            Err(e) => errors.push(format!("policy {} not loaded: {e}", path.display())),
+        }
+    }
+    let env = LiftEnv::new(scene, task, reward);
+    let mut session = LiveSession::new(env, args.seed);
+    if let (Some(LoadedPolicy::Native(p)), Some(path)) = (&policy, &args.policy)
+        && let Err(e) = p.check_layout(&session.env().observation_space().names, path)
+    {
+        errors.push(e.to_string());
+        policy = None;
+    }
+    let policy_driver = policy.map(|p| Driver::policy(p, false));
+    session.driver = match args.driver {
+        StartDriver::Hold => Driver::Hold,
+        StartDriver::Scripted => Driver::Scripted(crate::scripted::CartesianPickPolicy::new()),
+        StartDriver::Policy => policy_driver.unwrap_or(Driver::Hold),
+    };
+    let camera = camera_settings(args, &session, &mut errors);
+    Ok(StartState {
+        session,
+        scene_path,
+        startup_errors: errors,
+        camera,
+    })
+}
+
+fn camera_settings(
+    args: &ViewArgs,
+    session: &LiveSession,
+    errors: &mut Vec<String>,
+) -> cameras::CameraSettings {
+    let h = session.env().sim().handles();
+    let model = session.env().sim().model();
+    let cam = |name: &str| model.name_to_id(mujoco_rs::prelude::MjtObjBase::mjOBJ_CAMERA, name);
+    let mut s = cameras::CameraSettings::default();
+    s.mode = match args.camera.as_str() {
+        "free" => cameras::ViewMode::Free,
+        "track-cube" => cameras::ViewMode::Track(h.cube_body),
+        "track-gripper" => cameras::ViewMode::Track(h.gripper_body),
+        name => match cam(name) {
+            Some(id) => cameras::ViewMode::Mjcf(id),
+            None => {
+                errors.push(format!("no camera named '{name}'; using the free camera"));
+                cameras::ViewMode::Free
+            }
+        },
+    };
+    s.pip = match args.pip.as_str() {
+        "none" | "off" => None,
+        name => cam(name).or_else(|| {
+            errors.push(format!("no camera named '{name}' for picture-in-picture"));
+            None
+        }),
+    };
+    s
+}
+
+/// Every so101-lab plugin, in dependency order.
+pub struct So101LabPlugins {
+    start: Mutex<Option<StartState>>,
+    args: ViewArgs,
+}
+
+impl PluginGroup for So101LabPlugins {
+    fn build(self) -> PluginGroupBuilder {
+        let start = self.start.lock().ok().and_then(|mut s| s.take());
+        let (session, camera, errors) = match start {
+            Some(s) => (Some((s.session, s.scene_path)), s.camera, s.startup_errors),
+            None => (None, cameras::CameraSettings::default(), Vec::new()),
+        };
+        let overlays = overlays::OverlaySettings {
+            xray: self.args.xray,
+            ..default()
+        };
+        let panels = ui::OpenPanels {
+            shell: !self.args.no_ui,
+            seed_text: self.args.seed.to_string(),
+            ..default()
+        };
+        PluginGroupBuilder::start::<Self>()
+            .add(materials::MaterialsPlugin)
+            .add(sim_plugin::SimPlugin {
+                session: Mutex::new(session),
+                start_errors: Mutex::new(errors),
+                start_paused: self.args.paused,
+            })
+            .add(scene_render::SceneRenderPlugin)
+            .add(cameras::CameraPlugin { settings: camera })
+            .add(overlays::OverlayPlugin { settings: overlays })
+            .add(ui::UiShellPlugin { panels })
+            .add(shortcuts::ShortcutsPlugin)
+            .add(capture::CapturePlugin {
+                screenshot: self.args.screenshot.clone(),
+                frames: self.args.frames,
+            })
+    }
+}
+
+/// The Bevy app for `args` with its window, not yet run (benchmarks add to it).
+pub fn build_app(args: &ViewArgs) -> anyhow::Result<App> {
+    let start = start_state(args)?;
+    let mut app = App::new();
+    let (w, h) = args.size;
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "so101-lab".into(),
+                    resolution: WindowResolution::new(w, h),
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(RenderPlugin {
+                synchronous_pipeline_compilation: true,
+                ..default()
+            })
+            .set(bevy::log::LogPlugin {
+                level: bevy::log::Level::WARN,
+                filter: "wgpu=error,naga=warn,bevy_render=warn".into(),
+                ..default()
+            }),
+    )
+    .insert_resource(EguiGlobalSettings {
+        auto_create_primary_context: false,
+        ..default()
+    })
+    .add_plugins(EguiPlugin::default())
+    .insert_resource(ClearColor(Color::srgb(0.55, 0.62, 0.70)))
+    .add_plugins(So101LabPlugins {
+        start: Mutex::new(Some(start)),
+        args: args.clone(),
+    });
+    Ok(app)
+}
+
+/// Opens the app and runs until the window closes (or the screenshot is written).
+pub fn run(args: &ViewArgs) -> anyhow::Result<()> {
+    let mut app = build_app(args)?;
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => anyhow::bail!("the app exited with code {code}"),
+    }
+}
+
+/// The app's simulation, commands and shortcuts without a window or renderer, for tests and
+/// tools that drive systems directly.
+pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
+    let start = start_state(args)?;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(sim_plugin::SimPlugin {
+            session: Mutex::new(Some((start.session, start.scene_path))),
+            start_errors: Mutex::new(start.startup_errors),
+            start_paused: args.paused,
+        })
+        .insert_resource(start.camera)
+        .init_resource::<overlays::OverlaySettings>()
+        .init_resource::<scene_render::GroupVisibility>()
+        .init_resource::<ui::OpenPanels>()
+        .init_resource::<shortcuts::KeyCapture>()
+        .init_resource::<ButtonInput<KeyCode>>();
+    Ok(app)
+}

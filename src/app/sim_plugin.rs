@@ -1,0 +1,365 @@
+//! `SimPlugin`: owns the live session (the only MuJoCo state in the app) and advances it on
+//! `FixedUpdate` at the env's control rate, independent of the frame rate. Everything else
+//! reads the published [`LatestSnapshot`] and talks back through [`SimCommandQueue`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bevy::prelude::*;
+
+use crate::config::SceneConfig;
+use crate::scene::visual::SceneVisuals;
+use crate::scene::{BuiltScene, SceneHandles};
+use crate::scripted::CartesianPickPolicy;
+use crate::session::{Driver, LiveSession};
+use crate::sim::SimSnapshot;
+use crate::task::LiftEnv;
+
+/// Requests to the simulation, applied at the start of the next fixed step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimCommand {
+    /// Pause or run.
+    SetPaused(bool),
+    /// Flip pause.
+    TogglePause,
+    /// Advance one env step while paused.
+    StepOnce,
+    /// Simulation speed relative to real time (1/16 .. 4).
+    SetSpeed(f64),
+    /// Start an episode; `None` re-uses the current seed.
+    Reset(Option<u64>),
+    /// Rebuild the scene from a config file, keeping the state when it fits.
+    LoadScene(PathBuf),
+    /// Rebuild the scene from an edited config, keeping the state.
+    ApplySceneConfig(Box<SceneConfig>),
+    /// Hand the arm to nobody (hold), the scripted pick, or the loaded policy.
+    SetDriver(DriverKind),
+}
+
+/// Which driver [`SimCommand::SetDriver`] selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// Hold the arm.
+    Hold,
+    /// Scripted top-down pick.
+    Scripted,
+    /// The loaded policy (ignored when none is loaded).
+    Policy,
+}
+
+/// The speeds the UI offers, slowest first.
+pub const SPEEDS: [f64; 7] = [1.0 / 16.0, 1.0 / 8.0, 1.0 / 4.0, 1.0 / 2.0, 1.0, 2.0, 4.0];
+
+/// Commands queued since the last fixed step.
+#[derive(Resource, Debug, Default)]
+pub struct SimCommandQueue(pub Vec<SimCommand>);
+
+impl SimCommandQueue {
+    /// Queues a command.
+    pub fn push(&mut self, cmd: SimCommand) {
+        self.0.push(cmd);
+    }
+}
+
+/// The live session and what it was built from.
+#[derive(Resource)]
+pub struct SimResource {
+    /// The session.
+    pub session: LiveSession,
+    /// A policy parked while another driver holds the arm.
+    pub parked_policy: Option<Driver>,
+}
+
+/// The scene the view shows: its visuals, handles and config; `generation` changes on rebuild.
+#[derive(Resource, Clone)]
+pub struct LoadedScene {
+    /// What to draw.
+    pub visuals: Arc<SceneVisuals>,
+    /// Name handles.
+    pub handles: SceneHandles,
+    /// The config it was built from.
+    pub config: SceneConfig,
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// Bumped on every rebuild.
+    pub generation: u64,
+}
+
+impl LoadedScene {
+    /// The visual description of `scene`.
+    pub fn of(scene: &BuiltScene, path: Option<PathBuf>, generation: u64) -> Self {
+        Self {
+            visuals: Arc::new(SceneVisuals::extract(&scene.model)),
+            handles: scene.handles.clone(),
+            config: scene.config.clone(),
+            path,
+            generation,
+        }
+    }
+}
+
+/// The newest published state.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct LatestSnapshot(pub SimSnapshot);
+
+/// The state published one fixed step earlier (for interpolation).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PreviousSnapshot(pub SimSnapshot);
+
+/// Pause, speed and timing of the simulation.
+#[derive(Resource, Debug, Clone)]
+pub struct SimClock {
+    /// Whether physics is paused.
+    pub is_paused: bool,
+    /// Speed relative to real time.
+    pub speed: f64,
+    /// Env steps requested while paused.
+    pub pending_steps: u32,
+    /// Env steps taken since start.
+    pub steps: u64,
+    /// Simulated seconds per real second, measured over the last half second.
+    pub real_time_factor: f64,
+    window_start: Option<(Instant, f64)>,
+}
+
+impl Default for SimClock {
+    fn default() -> Self {
+        Self {
+            is_paused: false,
+            speed: 1.0,
+            pending_steps: 0,
+            steps: 0,
+            real_time_factor: 0.0,
+            window_start: None,
+        }
+    }
+}
+
+/// Errors and notices for the user: shown in the window and printed once to stderr.
+#[derive(Resource, Debug, Default)]
+pub struct AppMessages {
+    /// (message, is_error), newest last.
+    pub items: Vec<(String, bool)>,
+}
+
+impl AppMessages {
+    /// Records an error (also printed to stderr).
+    pub fn error(&mut self, message: impl Into<String>) {
+        let m = message.into();
+        eprintln!("error: {m}");
+        self.items.push((m, true));
+    }
+
+    /// Records a notice.
+    pub fn info(&mut self, message: impl Into<String>) {
+        self.items.push((message.into(), false));
+    }
+}
+
+/// The stages of a fixed step.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SimSystems {
+    /// Drain the command queue.
+    ApplyCommands,
+    /// Advance physics.
+    Step,
+    /// Publish the snapshot.
+    Publish,
+}
+
+/// Runs the simulation at its own fixed rate.
+pub struct SimPlugin {
+    /// The initial session.
+    pub session: std::sync::Mutex<Option<(LiveSession, Option<PathBuf>)>>,
+    /// Problems found while starting (shown in the window).
+    pub start_errors: std::sync::Mutex<Vec<String>>,
+    /// Start paused.
+    pub start_paused: bool,
+}
+
+impl Plugin for SimPlugin {
+    fn build(&self, app: &mut App) {
+        let Some((session, path)) = self.session.lock().ok().and_then(|mut s| s.take()) else {
+            return;
+        };
+        let period = session.env().task().substeps as f64 * session.env().sim().timestep();
+        let loaded = LoadedScene::of(session.env().sim().scene(), path, 0);
+        let snap = session.snapshot();
+        let mut messages = AppMessages::default();
+        for e in self
+            .start_errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+        {
+            messages.error(e);
+        }
+        app.insert_resource(Time::<Fixed>::from_seconds(period))
+            .insert_resource(SimResource {
+                session,
+                parked_policy: None,
+            })
+            .insert_resource(loaded)
+            .insert_resource(LatestSnapshot(snap.clone()))
+            .insert_resource(PreviousSnapshot(snap))
+            .init_resource::<SimCommandQueue>()
+            .insert_resource(SimClock {
+                is_paused: self.start_paused,
+                ..SimClock::default()
+            })
+            .insert_resource(messages)
+            .configure_sets(
+                FixedUpdate,
+                (
+                    SimSystems::ApplyCommands,
+                    SimSystems::Step,
+                    SimSystems::Publish,
+                )
+                    .chain(),
+            )
+            .add_systems(
+                FixedUpdate,
+                (
+                    apply_sim_commands.in_set(SimSystems::ApplyCommands),
+                    step_sim.in_set(SimSystems::Step),
+                    publish_snapshot.in_set(SimSystems::Publish),
+                ),
+            )
+            .add_systems(Update, apply_speed);
+    }
+}
+
+/// Applies queued commands; also runs from tests without a fixed schedule.
+pub fn apply_sim_commands(
+    mut queue: ResMut<SimCommandQueue>,
+    mut sim: ResMut<SimResource>,
+    mut clock: ResMut<SimClock>,
+    mut loaded: ResMut<LoadedScene>,
+    mut messages: ResMut<AppMessages>,
+) {
+    for cmd in std::mem::take(&mut queue.0) {
+        match cmd {
+            SimCommand::SetPaused(p) => clock.is_paused = p,
+            SimCommand::TogglePause => clock.is_paused = !clock.is_paused,
+            SimCommand::StepOnce => {
+                clock.is_paused = true;
+                clock.pending_steps += 1;
+            }
+            SimCommand::SetSpeed(s) => clock.speed = s.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]),
+            SimCommand::Reset(seed) => {
+                let seed = seed.unwrap_or(sim.session.seed());
+                sim.session.reset(seed);
+            }
+            SimCommand::LoadScene(path) => {
+                match SceneConfig::load(&path) {
+                    Ok(cfg) => rebuild(&mut sim, &mut loaded, &mut messages, cfg, Some(path)),
+                    Err(e) => messages.error(format!(
+                        "could not load {}: {e}; keeping the current scene",
+                        path.display()
+                    )),
+                };
+            }
+            SimCommand::ApplySceneConfig(cfg) => {
+                let path = loaded.path.clone();
+                rebuild(&mut sim, &mut loaded, &mut messages, *cfg, path);
+            }
+            SimCommand::SetDriver(kind) => set_driver(&mut sim, kind),
+        }
+    }
+}
+
+fn set_driver(sim: &mut SimResource, kind: DriverKind) {
+    let current = std::mem::replace(&mut sim.session.driver, Driver::Hold);
+    if matches!(current, Driver::Policy { .. }) {
+        sim.parked_policy = Some(current);
+    }
+    sim.session.driver = match kind {
+        DriverKind::Hold => Driver::Hold,
+        DriverKind::Scripted => Driver::Scripted(CartesianPickPolicy::new()),
+        DriverKind::Policy => sim.parked_policy.take().unwrap_or(Driver::Hold),
+    };
+}
+
+/// Rebuilds the scene from `cfg`; the running state carries over when the new model has the same
+/// state size. On failure the current scene stays and the error is reported.
+fn rebuild(
+    sim: &mut SimResource,
+    loaded: &mut LoadedScene,
+    messages: &mut AppMessages,
+    cfg: SceneConfig,
+    path: Option<PathBuf>,
+) {
+    let label = path.as_ref().map_or_else(
+        || "the edited scene".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let scene = match crate::scene::build(&cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            messages.error(format!(
+                "scene {label} does not build: {e}; keeping the current scene"
+            ));
+            return;
+        }
+    };
+    let old = sim.session.env();
+    let state = old.sim().save_state();
+    let controller = old.controller_state();
+    let env = LiftEnv::new(scene, old.task().clone(), old.reward_config().clone());
+    let seed = sim.session.seed();
+    let driver = std::mem::replace(&mut sim.session.driver, Driver::Hold);
+    let mut session = LiveSession::new(env, seed);
+    session.driver = driver;
+    session.stats = sim.session.stats;
+    if let Err(e) = session.restore(&state, &controller) {
+        messages.info(format!(
+            "state not carried over ({e}); started a fresh episode"
+        ));
+    }
+    *loaded = LoadedScene::of(session.env().sim().scene(), path, loaded.generation + 1);
+    sim.session = session;
+    messages.info(format!("loaded {label}"));
+}
+
+/// Advances one env step per fixed tick (or the requested single steps while paused).
+pub fn step_sim(mut sim: ResMut<SimResource>, mut clock: ResMut<SimClock>) {
+    let steps = if clock.is_paused {
+        std::mem::take(&mut clock.pending_steps)
+    } else {
+        1
+    };
+    for _ in 0..steps {
+        sim.session.step();
+        clock.steps += 1;
+    }
+}
+
+/// Publishes the state after the step; measures the real-time factor.
+pub fn publish_snapshot(
+    sim: Res<SimResource>,
+    mut latest: ResMut<LatestSnapshot>,
+    mut previous: ResMut<PreviousSnapshot>,
+    mut clock: ResMut<SimClock>,
+) {
+    let snap = sim.session.snapshot();
+    previous.0 = std::mem::replace(&mut latest.0, snap);
+    let now = Instant::now();
+    let t = latest.0.time;
+    match clock.window_start {
+        Some((start, t0)) if now.duration_since(start).as_secs_f64() >= 0.5 => {
+            let dt = now.duration_since(start).as_secs_f64();
+            // A reset jumps sim time back; skip that window.
+            clock.real_time_factor = if t >= t0 { (t - t0) / dt } else { 0.0 };
+            clock.window_start = Some((now, t));
+        }
+        None => clock.window_start = Some((now, t)),
+        _ => {}
+    }
+}
+
+fn apply_speed(clock: Res<SimClock>, mut time: ResMut<Time<Virtual>>) {
+    if clock.is_changed() && (time.relative_speed_f64() - clock.speed).abs() > 1e-12 {
+        time.set_relative_speed_f64(clock.speed);
+    }
+}

@@ -1,0 +1,228 @@
+//! Debug overlays as data: pure functions from a [`SimSnapshot`] to drawing primitives
+//! (spheres, arrows, axes, labels). The app turns primitives into gizmos; tests check them
+//! without a renderer. Colours live here too, so the legend and the drawing cannot disagree.
+
+use nalgebra::{Matrix3, Vector3};
+
+use crate::scene::SceneHandles;
+use crate::sim::{ContactInfo, SimSnapshot};
+
+/// Linear RGBA colour.
+pub type Rgba = [f32; 4];
+
+/// The TCP (`gripperframe`) marker.
+pub const GRIPPERFRAME_COLOR: Rgba = [1.0, 0.1, 0.8, 1.0];
+/// The `graspframe` marker.
+pub const GRASPFRAME_COLOR: Rgba = [0.1, 0.85, 1.0, 1.0];
+/// The IK target.
+pub const IK_TARGET_COLOR: Rgba = [1.0, 0.9, 0.1, 1.0];
+/// The scripted pick's target.
+pub const PICK_TARGET_COLOR: Rgba = [0.2, 1.0, 0.3, 1.0];
+/// A contact point.
+pub const CONTACT_COLOR: Rgba = [1.0, 0.25, 0.2, 1.0];
+/// A pad-cube contact point (the ones a good grasp is made of).
+pub const PAD_CONTACT_COLOR: Rgba = [0.1, 1.0, 0.2, 1.0];
+/// Contact normals.
+pub const NORMAL_COLOR: Rgba = [0.3, 0.5, 1.0, 1.0];
+/// Contact forces.
+pub const FORCE_COLOR: Rgba = [1.0, 0.6, 0.0, 1.0];
+/// A contact selected in the table.
+pub const SELECTED_COLOR: Rgba = [1.0, 1.0, 1.0, 1.0];
+
+/// Every overlay colour with what it means, for the legend.
+pub const LEGEND: [(&str, Rgba); 9] = [
+    ("gripperframe (TCP)", GRIPPERFRAME_COLOR),
+    ("graspframe", GRASPFRAME_COLOR),
+    ("IK target", IK_TARGET_COLOR),
+    ("scripted pick target", PICK_TARGET_COLOR),
+    ("contact point", CONTACT_COLOR),
+    ("pad-cube contact", PAD_CONTACT_COLOR),
+    ("contact normal", NORMAL_COLOR),
+    ("contact force", FORCE_COLOR),
+    ("selected contact", SELECTED_COLOR),
+];
+
+/// Radius of the site marker spheres, metres.
+pub const SITE_MARKER_RADIUS: f32 = 0.006;
+/// Length of the normal arrows, metres.
+pub const NORMAL_LENGTH: f32 = 0.02;
+
+/// One thing to draw, world frame (MuJoCo axes: Z up).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Primitive {
+    /// A wire sphere.
+    Sphere {
+        /// Centre.
+        center: [f32; 3],
+        /// Radius.
+        radius: f32,
+        /// Colour.
+        color: Rgba,
+    },
+    /// An arrow from `from` to `to`.
+    Arrow {
+        /// Tail.
+        from: [f32; 3],
+        /// Head.
+        to: [f32; 3],
+        /// Colour.
+        color: Rgba,
+    },
+    /// A frame's axes (x red, y green, z blue).
+    Axes {
+        /// Origin.
+        origin: [f32; 3],
+        /// Orientation, row-major (columns are the axes).
+        rot: [f32; 9],
+        /// Axis length.
+        length: f32,
+    },
+    /// Text anchored at a point.
+    Label {
+        /// Anchor.
+        at: [f32; 3],
+        /// Text.
+        text: String,
+        /// Colour.
+        color: Rgba,
+    },
+}
+
+fn f32x3(v: [f64; 3]) -> [f32; 3] {
+    v.map(|x| x as f32)
+}
+
+/// Spheres and labels at `gripperframe` and `graspframe`.
+pub fn site_markers(snap: &SimSnapshot, handles: &SceneHandles) -> Vec<Primitive> {
+    let mut out = Vec::new();
+    for (site, color, text) in [
+        (
+            handles.gripperframe_site,
+            GRIPPERFRAME_COLOR,
+            "gripperframe",
+        ),
+        (handles.graspframe_site, GRASPFRAME_COLOR, "graspframe"),
+    ] {
+        if let Some(p) = snap.site(site) {
+            let center = f32x3(p);
+            out.push(Primitive::Sphere {
+                center,
+                radius: SITE_MARKER_RADIUS,
+                color,
+            });
+            out.push(Primitive::Label {
+                at: center,
+                text: text.to_owned(),
+                color,
+            });
+        }
+    }
+    out
+}
+
+/// Axes for each site in `sites`.
+pub fn site_frames(snap: &SimSnapshot, sites: &[usize], length: f32) -> Vec<Primitive> {
+    sites
+        .iter()
+        .filter_map(|&s| {
+            Some(Primitive::Axes {
+                origin: f32x3(*snap.site_pos.get(s)?),
+                rot: snap.site_mat.get(s)?.map(|x| x as f32),
+                length,
+            })
+        })
+        .collect()
+}
+
+/// The IK target and the scripted pick's target with its phase.
+pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
+    let mut out = Vec::new();
+    let a = &snap.annotations;
+    if let Some(t) = a.ik_target {
+        out.push(Primitive::Sphere {
+            center: f32x3(t),
+            radius: SITE_MARKER_RADIUS * 1.4,
+            color: IK_TARGET_COLOR,
+        });
+        out.push(Primitive::Label {
+            at: f32x3(t),
+            text: "IK target".into(),
+            color: IK_TARGET_COLOR,
+        });
+    }
+    if let Some(t) = a.pick_target {
+        out.push(Primitive::Sphere {
+            center: f32x3(t),
+            radius: SITE_MARKER_RADIUS * 1.8,
+            color: PICK_TARGET_COLOR,
+        });
+        let phase = a.pick_phase.as_deref().unwrap_or("?");
+        out.push(Primitive::Label {
+            at: f32x3(t),
+            text: format!("pick: {phase}"),
+            color: PICK_TARGET_COLOR,
+        });
+    }
+    out
+}
+
+/// Whether a contact is between a finger pad and the cube.
+pub fn is_pad_cube(c: &ContactInfo, handles: &SceneHandles) -> bool {
+    c.is_between(handles.static_pad_geom, handles.cube_geom)
+        || c.is_between(handles.moving_pad_geom, handles.cube_geom)
+}
+
+/// Contact points, normals and force arrows (`force_scale` metres per newton); the contact at
+/// index `selected` is drawn white; pad-cube contacts are green and labelled with depth.
+pub fn contacts(
+    snap: &SimSnapshot,
+    handles: &SceneHandles,
+    force_scale: f32,
+    selected: Option<usize>,
+) -> Vec<Primitive> {
+    let mut out = Vec::new();
+    for (i, c) in snap.contacts.iter().enumerate() {
+        let p = f32x3(c.pos);
+        let pad = is_pad_cube(c, handles);
+        let color = if selected == Some(i) {
+            SELECTED_COLOR
+        } else if pad {
+            PAD_CONTACT_COLOR
+        } else {
+            CONTACT_COLOR
+        };
+        out.push(Primitive::Sphere {
+            center: p,
+            radius: 0.0015,
+            color,
+        });
+        let n = Vector3::from(f32x3(c.normal));
+        out.push(Primitive::Arrow {
+            from: p,
+            to: (Vector3::from(p) + n * NORMAL_LENGTH).into(),
+            color: NORMAL_COLOR,
+        });
+        let f = Vector3::from(f32x3(c.force_world));
+        if f.norm() > 1e-6 {
+            out.push(Primitive::Arrow {
+                from: p,
+                to: (Vector3::from(p) + f * force_scale).into(),
+                color: FORCE_COLOR,
+            });
+        }
+        if pad || selected == Some(i) {
+            out.push(Primitive::Label {
+                at: p,
+                text: format!("{:.2} mm", c.penetration * 1e3),
+                color,
+            });
+        }
+    }
+    out
+}
+
+/// A frame's axis `i` (0 = x) as a world vector, for renderers of [`Primitive::Axes`].
+pub fn axis(rot: &[f32; 9], i: usize) -> [f32; 3] {
+    let m = Matrix3::from_row_slice(rot);
+    m.column(i).into()
+}

@@ -1,0 +1,303 @@
+//! `LiveSession`: the lift env driven live, one env step at a time, by whoever holds the arm
+//! (nobody, the scripted pick, or a policy). The app shows a session; tests drive one headless.
+//! It calls the same `task` functions as training, so a policy behaves here as in `eval`.
+
+use std::path::Path;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::rl::ActOutput;
+use crate::rl::policy::{Policy, PolicyError};
+use crate::rl::torchscript::TorchScriptActor;
+use crate::scripted::CartesianPickPolicy;
+use crate::sim::SimSnapshot;
+use crate::task::{LiftEnv, StepOutcome};
+
+/// A loaded actor: one of our policy files or a TorchScript export.
+#[derive(Debug)]
+pub enum LoadedPolicy {
+    /// Our safetensors policy (has mean and std).
+    Native(Box<Policy>),
+    /// A TorchScript actor (deterministic action only).
+    TorchScript(TorchScriptActor),
+}
+
+impl LoadedPolicy {
+    /// Loads `path`: `.pt`/`.ts`/`.torchscript` as TorchScript, anything else as our format.
+    pub fn load(path: &Path, obs_dim: usize) -> Result<Self, PolicyError> {
+        let ts = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("pt" | "ts" | "torchscript")
+        );
+        if ts {
+            Ok(Self::TorchScript(TorchScriptActor::load(path, obs_dim)?))
+        } else {
+            Ok(Self::Native(Box::new(Policy::load(path)?)))
+        }
+    }
+
+    fn act(&mut self, obs: &[f64]) -> Result<ActOutput, PolicyError> {
+        match self {
+            Self::Native(p) => Ok(p.act(obs)),
+            Self::TorchScript(a) => {
+                let action = a.act(obs)?.to_vec();
+                Ok(ActOutput {
+                    action,
+                    mean: Vec::new(),
+                    std: Vec::new(),
+                })
+            }
+        }
+    }
+}
+
+/// Who chooses the actions.
+#[derive(Debug)]
+pub enum Driver {
+    /// Hold the current IK target and gripper (the arm stays where it is).
+    Hold,
+    /// The scripted top-down pick, in the env's action space.
+    Scripted(CartesianPickPolicy),
+    /// A learned policy.
+    Policy {
+        /// The actor (in a mutex only so a session can be shared across threads: libtorch
+        /// tensors are `Send` but not `Sync`; acting takes `&mut self`, so it never blocks).
+        policy: std::sync::Mutex<LoadedPolicy>,
+        /// Sample from the Gaussian instead of taking its mean.
+        sampled: bool,
+    },
+}
+
+impl Driver {
+    /// A policy driver.
+    pub fn policy(policy: LoadedPolicy, sampled: bool) -> Self {
+        Self::Policy {
+            policy: std::sync::Mutex::new(policy),
+            sampled,
+        }
+    }
+
+    /// Short name for the HUD.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Hold => "hold",
+            Self::Scripted(_) => "scripted pick",
+            Self::Policy { .. } => "policy",
+        }
+    }
+}
+
+/// The last step taken.
+#[derive(Debug, Clone)]
+pub struct LiveStep {
+    /// The action applied.
+    pub action: [f64; 4],
+    /// The policy's outputs, when a policy chose the action.
+    pub outputs: Option<ActOutput>,
+    /// What the env returned.
+    pub outcome: StepOutcome,
+}
+
+/// Counts over finished episodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SessionStats {
+    /// Episodes finished.
+    pub episodes: usize,
+    /// Of which successful.
+    pub successes: usize,
+    /// Sum of their returns.
+    pub total_return: f64,
+}
+
+impl SessionStats {
+    /// Success rate, 0 with no episodes.
+    pub fn success_rate(&self) -> f64 {
+        self.successes as f64 / self.episodes.max(1) as f64
+    }
+
+    /// Mean return, 0 with no episodes.
+    pub fn mean_return(&self) -> f64 {
+        self.total_return / self.episodes.max(1) as f64
+    }
+}
+
+/// The lift env, its driver and its episode bookkeeping.
+#[derive(Debug)]
+pub struct LiveSession {
+    env: LiftEnv,
+    /// Who acts.
+    pub driver: Driver,
+    obs: Vec<f64>,
+    seed: u64,
+    episode_return: f64,
+    /// Counts over finished episodes.
+    pub stats: SessionStats,
+    /// Start the next seed when an episode ends.
+    pub auto_reset: bool,
+    last: Option<LiveStep>,
+    rng: ChaCha8Rng,
+    last_error: Option<String>,
+}
+
+impl LiveSession {
+    /// A session on `env`, reset with `seed`, holding the arm.
+    pub fn new(mut env: LiftEnv, seed: u64) -> Self {
+        let obs = env.reset(seed);
+        Self {
+            env,
+            driver: Driver::Hold,
+            obs,
+            seed,
+            episode_return: 0.0,
+            stats: SessionStats::default(),
+            auto_reset: true,
+            last: None,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            last_error: None,
+        }
+    }
+
+    /// The env.
+    pub fn env(&self) -> &LiftEnv {
+        &self.env
+    }
+
+    /// The env, for direct edits (jogging writes controls).
+    pub fn env_mut(&mut self) -> &mut LiftEnv {
+        &mut self.env
+    }
+
+    /// The current observation.
+    pub fn obs(&self) -> &[f64] {
+        &self.obs
+    }
+
+    /// The seed of the current episode.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Return accumulated in the current episode.
+    pub fn episode_return(&self) -> f64 {
+        self.episode_return
+    }
+
+    /// The last step, if any since the last reset.
+    pub fn last(&self) -> Option<&LiveStep> {
+        self.last.as_ref()
+    }
+
+    /// The last policy failure, if acting failed (the step then held the arm).
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Starts episode `seed`; a scripted driver starts over.
+    pub fn reset(&mut self, seed: u64) {
+        self.seed = seed;
+        self.obs = self.env.reset(seed);
+        self.episode_return = 0.0;
+        self.last = None;
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+        if let Driver::Scripted(p) = &mut self.driver {
+            *p = CartesianPickPolicy::new();
+        }
+    }
+
+    /// Restores a saved physics and controller state (same scene layout), keeping the seed.
+    pub fn restore(
+        &mut self,
+        physics: &crate::sim::SimState,
+        controller: &crate::task::EnvControllerState,
+    ) -> Result<(), crate::sim::SimError> {
+        self.obs = self.env.restore(physics, controller)?;
+        self.last = None;
+        Ok(())
+    }
+
+    /// The action that holds the IK target and the gripper's current servo target.
+    pub fn hold_action(&self) -> [f64; 4] {
+        let (lo, hi) = (
+            self.env.gripper_from_action(-1.0),
+            self.env.gripper_from_action(1.0),
+        );
+        let ctrl = self.env.sim().controls()[crate::scene::names::GRIPPER_INDEX];
+        let a = if (hi - lo).abs() < 1e-12 {
+            0.0
+        } else {
+            2.0 * (ctrl - lo) / (hi - lo) - 1.0
+        };
+        [0.0, 0.0, 0.0, a.clamp(-1.0, 1.0)]
+    }
+
+    fn choose(&mut self) -> ([f64; 4], Option<ActOutput>) {
+        let hold = self.hold_action();
+        match &mut self.driver {
+            Driver::Hold => (hold, None),
+            Driver::Scripted(p) => (p.act(&self.env), None),
+            Driver::Policy { policy, sampled } => match policy
+                .get_mut()
+                .map_err(|_| PolicyError::Poisoned)
+                .and_then(|p| p.act(&self.obs))
+            {
+                Ok(mut out) => {
+                    if *sampled && out.std.len() == out.mean.len() && !out.mean.is_empty() {
+                        for (i, a) in out.action.iter_mut().enumerate() {
+                            let eps: f64 = StandardNormal.sample(&mut self.rng);
+                            *a = (out.mean[i] + out.std[i] * eps).tanh();
+                        }
+                    }
+                    let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
+                    (action, Some(out))
+                }
+                Err(e) => {
+                    self.last_error = Some(e.to_string());
+                    (hold, None)
+                }
+            },
+        }
+    }
+
+    /// Takes one env step with the driver's action; when the episode ends, counts it and
+    /// (with `auto_reset`) starts the next seed. Returns the step taken.
+    pub fn step(&mut self) -> &LiveStep {
+        let (action, outputs) = self.choose();
+        self.step_with(action, outputs)
+    }
+
+    /// Takes one env step with a given action (teleop, tests).
+    pub fn step_with(&mut self, action: [f64; 4], outputs: Option<ActOutput>) -> &LiveStep {
+        let outcome = self.env.step(&action);
+        self.episode_return += outcome.reward;
+        self.obs.clone_from(&outcome.obs);
+        let done = outcome.terminated || outcome.truncated;
+        if done {
+            self.stats.episodes += 1;
+            self.stats.successes += usize::from(outcome.info.success);
+            self.stats.total_return += self.episode_return;
+        }
+        let step = LiveStep {
+            action,
+            outputs,
+            outcome,
+        };
+        if done && self.auto_reset {
+            self.reset(self.seed + 1);
+        }
+        self.last.insert(step)
+    }
+
+    /// A snapshot of the current state with the IK target and the driver's annotations.
+    pub fn snapshot(&self) -> SimSnapshot {
+        let mut snap = self.env.sim().snapshot();
+        snap.annotations.ik_target = Some(self.env.target().into());
+        if let Driver::Scripted(p) = &self.driver {
+            let (target, phase) = p.current_goal(&self.env);
+            snap.annotations.pick_target = Some(target.into());
+            snap.annotations.pick_phase = Some(phase.to_owned());
+        }
+        snap
+    }
+}

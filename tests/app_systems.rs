@@ -1,0 +1,142 @@
+//! The app's systems driven headless (no window): pause and single step, scene reload keeping the
+//! state, a bad scene keeping the last good one, and viewer shortcuts gated by key capture.
+#![cfg(feature = "app")]
+
+use bevy::ecs::system::RunSystemOnce;
+use bevy::prelude::*;
+use clap::Parser;
+use so101_lab::app::sim_plugin::{
+    AppMessages, LatestSnapshot, LoadedScene, SimClock, SimCommand, SimCommandQueue, SimResource,
+    apply_sim_commands, publish_snapshot, step_sim,
+};
+use so101_lab::app::{ViewArgs, headless_app, shortcuts};
+use so101_lab::config::{SceneConfig, default_configs_dir};
+
+#[derive(Parser)]
+struct Wrapper {
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+fn app(extra: &[&str]) -> App {
+    let args = ["view", "--driver", "hold", "--paused"]
+        .iter()
+        .chain(extra)
+        .copied();
+    let view = Wrapper::parse_from(args).view;
+    headless_app(&view).expect("headless app builds")
+}
+
+/// One fixed step: commands, physics, publish.
+fn fixed_step(app: &mut App) {
+    let w = app.world_mut();
+    w.run_system_once(apply_sim_commands).expect("apply");
+    w.run_system_once(step_sim).expect("step");
+    w.run_system_once(publish_snapshot).expect("publish");
+}
+
+fn push(app: &mut App, cmd: SimCommand) {
+    app.world_mut().resource_mut::<SimCommandQueue>().push(cmd);
+}
+
+fn time(app: &App) -> f64 {
+    app.world().resource::<LatestSnapshot>().0.time
+}
+
+#[test]
+fn paused_sim_moves_only_on_single_steps() {
+    let mut app = app(&[]);
+    let t0 = time(&app);
+    fixed_step(&mut app);
+    fixed_step(&mut app);
+    assert_eq!(time(&app), t0, "paused physics advanced");
+    push(&mut app, SimCommand::StepOnce);
+    fixed_step(&mut app);
+    let period = 10.0 * 0.002;
+    assert!(
+        (time(&app) - t0 - period).abs() < 1e-9,
+        "one step advanced {} s, not one control period",
+        time(&app) - t0
+    );
+    push(&mut app, SimCommand::SetPaused(false));
+    fixed_step(&mut app);
+    fixed_step(&mut app);
+    assert!((time(&app) - t0 - 3.0 * period).abs() < 1e-9);
+    assert_eq!(app.world().resource::<SimClock>().steps, 3);
+}
+
+#[test]
+fn bad_scene_keeps_the_last_good_one() {
+    let mut app = app(&[]);
+    let generation = app.world().resource::<LoadedScene>().generation;
+    let dir = std::env::temp_dir().join(format!("so101-app-sys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[cube]\nhalf_size_m = \"big\"\n").expect("write");
+    push(&mut app, SimCommand::LoadScene(bad.clone()));
+    push(&mut app, SimCommand::LoadScene(dir.join("missing.toml")));
+    fixed_step(&mut app);
+    let messages = &app.world().resource::<AppMessages>().items;
+    let errors: Vec<&String> = messages
+        .iter()
+        .filter(|(_, e)| *e)
+        .map(|(m, _)| m)
+        .collect();
+    assert_eq!(errors.len(), 2, "{messages:?}");
+    assert!(errors[0].contains("bad.toml"), "{}", errors[0]);
+    assert!(errors[1].contains("missing.toml"), "{}", errors[1]);
+    assert_eq!(app.world().resource::<LoadedScene>().generation, generation);
+}
+
+#[test]
+fn scene_edit_rebuilds_and_keeps_the_state() {
+    let mut app = app(&[]);
+    push(&mut app, SimCommand::SetPaused(false));
+    for _ in 0..5 {
+        fixed_step(&mut app);
+    }
+    let before = app.world().resource::<LatestSnapshot>().0.clone();
+    let mut cfg = SceneConfig::load(&default_configs_dir().join("scene.toml")).expect("scene");
+    cfg.cube.friction[0] *= 0.5;
+    push(&mut app, SimCommand::SetPaused(true));
+    push(
+        &mut app,
+        SimCommand::ApplySceneConfig(Box::new(cfg.clone())),
+    );
+    fixed_step(&mut app);
+    let loaded = app.world().resource::<LoadedScene>();
+    assert_eq!(loaded.generation, 1);
+    assert_eq!(loaded.config.cube.friction[0], cfg.cube.friction[0]);
+    let after = &app.world().resource::<LatestSnapshot>().0;
+    assert_eq!(after.qpos, before.qpos, "the arm and cube moved on rebuild");
+    assert_eq!(after.time, before.time);
+    let sim = app.world().resource::<SimResource>();
+    let model_friction = sim.session.env().sim().model().geom_friction()
+        [sim.session.env().sim().handles().cube_geom][0];
+    assert_eq!(
+        model_friction, cfg.cube.friction[0],
+        "the new model is in use"
+    );
+}
+
+#[test]
+fn viewer_keys_act_unless_captured() {
+    let mut app = app(&[]);
+    app.world_mut()
+        .resource_mut::<ButtonInput<KeyCode>>()
+        .press(KeyCode::Space);
+    app.world_mut()
+        .run_system_once(shortcuts::viewer_shortcuts)
+        .expect("shortcuts");
+    let queued = app.world().resource::<SimCommandQueue>().0.clone();
+    assert_eq!(queued, vec![SimCommand::TogglePause]);
+    app.world_mut().resource_mut::<SimCommandQueue>().0.clear();
+    app.world_mut().insert_resource(shortcuts::KeyCapture(true));
+    app.world_mut()
+        .run_system_once(shortcuts::viewer_shortcuts)
+        .expect("shortcuts");
+    assert!(
+        app.world().resource::<SimCommandQueue>().0.is_empty(),
+        "a viewer shortcut fired while keys were captured"
+    );
+}
