@@ -139,6 +139,7 @@ pub struct LiveSession {
     last: Option<LiveStep>,
     rng: ChaCha8Rng,
     last_error: Option<String>,
+    act_time: (std::time::Duration, u32),
 }
 
 impl LiveSession {
@@ -156,6 +157,7 @@ impl LiveSession {
             last: None,
             rng: ChaCha8Rng::seed_from_u64(seed),
             last_error: None,
+            act_time: (std::time::Duration::ZERO, 0),
         }
     }
 
@@ -192,6 +194,12 @@ impl LiveSession {
     /// The last policy failure, if acting failed (the step then held the arm).
     pub fn last_error(&self) -> Option<&str> {
         self.last_error.as_deref()
+    }
+
+    /// Mean time the policy took to choose an action (observation in, action out).
+    pub fn mean_act_time(&self) -> Option<std::time::Duration> {
+        let (total, n) = self.act_time;
+        (n > 0).then(|| total / n)
     }
 
     /// Starts episode `seed`; a scripted driver starts over.
@@ -263,7 +271,12 @@ impl LiveSession {
     /// Takes one env step with the driver's action; when the episode ends, counts it and
     /// (with `auto_reset`) starts the next seed. Returns the step taken.
     pub fn step(&mut self) -> &LiveStep {
+        let started = std::time::Instant::now();
         let (action, outputs) = self.choose();
+        if matches!(self.driver, Driver::Policy { .. }) {
+            self.act_time.0 += started.elapsed();
+            self.act_time.1 += 1;
+        }
         self.step_with(action, outputs)
     }
 

@@ -10,6 +10,7 @@ pub mod cameras;
 pub mod capture;
 pub mod materials;
 pub mod overlays;
+pub mod policy_plots;
 pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
@@ -184,8 +185,7 @@ fn camera_settings(
     let h = session.env().sim().handles();
     let model = session.env().sim().model();
     let cam = |name: &str| model.name_to_id(mujoco_rs::prelude::MjtObjBase::mjOBJ_CAMERA, name);
-    let mut s = cameras::CameraSettings::default();
-    s.mode = match args.camera.as_str() {
+    let mode = match args.camera.as_str() {
         "free" => cameras::ViewMode::Free,
         "track-cube" => cameras::ViewMode::Track(h.cube_body),
         "track-gripper" => cameras::ViewMode::Track(h.gripper_body),
@@ -197,14 +197,18 @@ fn camera_settings(
             }
         },
     };
-    s.pip = match args.pip.as_str() {
+    let pip = match args.pip.as_str() {
         "none" | "off" => None,
         name => cam(name).or_else(|| {
             errors.push(format!("no camera named '{name}' for picture-in-picture"));
             None
         }),
     };
-    s
+    cameras::CameraSettings {
+        mode,
+        pip,
+        ..Default::default()
+    }
 }
 
 /// Every so101-lab plugin, in dependency order.
@@ -240,6 +244,7 @@ impl PluginGroup for So101LabPlugins {
             .add(cameras::CameraPlugin { settings: camera })
             .add(overlays::OverlayPlugin { settings: overlays })
             .add(ui::UiShellPlugin { panels })
+            .add(policy_plots::PolicyPlotsPlugin)
             .add(shortcuts::ShortcutsPlugin)
             .add(capture::CapturePlugin {
                 screenshot: self.args.screenshot.clone(),

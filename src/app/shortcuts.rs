@@ -69,6 +69,7 @@ pub fn viewer_shortcuts(
             KeyCode::KeyC => t.overlays.contacts = !t.overlays.contacts,
             KeyCode::KeyG => t.groups.groups[3] = !t.groups.groups[3],
             KeyCode::F1 => t.panels.help = !t.panels.help,
+            KeyCode::KeyP => t.panels.plots = !t.panels.plots,
             _ => {}
         }
     }

@@ -30,6 +30,8 @@ pub struct OpenPanels {
     pub contacts: bool,
     /// Key help window.
     pub help: bool,
+    /// Policy plots window.
+    pub plots: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
 }
@@ -41,6 +43,7 @@ impl Default for OpenPanels {
             controls: true,
             contacts: true,
             help: false,
+            plots: true,
             seed_text: "0".into(),
         }
     }
@@ -91,7 +94,7 @@ impl Plugin for UiShellPlugin {
 }
 
 /// Keys shown in the help window: (key, action).
-pub const KEY_HELP: [(&str, &str); 12] = [
+pub const KEY_HELP: [(&str, &str); 13] = [
     ("Space", "pause / run"),
     ("Right arrow", "one env step (pauses)"),
     ("Backspace", "reset the episode"),
@@ -103,6 +106,7 @@ pub const KEY_HELP: [(&str, &str); 12] = [
     ("X", "x-ray arm and cube"),
     ("C", "contacts overlay"),
     ("G", "collision geoms"),
+    ("P", "policy plots"),
     ("F1", "this help"),
 ];
 
@@ -130,6 +134,7 @@ pub struct ShellState<'w> {
     diagnostics: Res<'w, DiagnosticsStore>,
     dialogs: Res<'w, DialogResults>,
     pip: Option<Res<'w, PipImage>>,
+    history: Res<'w, super::policy_plots::PlotHistory>,
 }
 
 fn shell_ui(
@@ -157,6 +162,14 @@ fn shell_ui(
                 .default_size(270.0)
                 .show(&mut root, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| controls_ui(ui, &mut s));
+                });
+        }
+        if s.panels.plots {
+            egui::Panel::right("policy")
+                .resizable(true)
+                .default_size(360.0)
+                .show(&mut root, |ui| {
+                    super::policy_plots::plots_ui(ui, &s.history, &s.sim)
                 });
         }
         if s.panels.contacts {
@@ -218,6 +231,7 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
         ui.menu_button("View", |ui| {
             ui.checkbox(&mut s.panels.controls, "Controls panel");
             ui.checkbox(&mut s.panels.contacts, "Contact table");
+            ui.checkbox(&mut s.panels.plots, "Policy plots (P)");
             ui.checkbox(&mut s.overlays.legend, "Legend");
         });
         if ui.button("Help (F1)").clicked() {
@@ -515,7 +529,12 @@ fn hud_ui(ctx: &egui::Context, free: egui::Rect, s: &ShellState) {
 }
 
 fn pip_ui(ctx: &egui::Context, free: egui::Rect, texture: egui::TextureId, name: &str) {
-    let size = egui::vec2(PIP_SIZE.x as f32, PIP_SIZE.y as f32);
+    let full = egui::vec2(PIP_SIZE.x as f32, PIP_SIZE.y as f32);
+    // Never cover more than ~40% of the view's width or height.
+    let size = full
+        * (free.width() * 0.4 / full.x)
+            .min(free.height() * 0.4 / full.y)
+            .min(1.0);
     let pos = free.max - size - egui::vec2(10.0, 28.0);
     egui::Area::new(egui::Id::new("pip"))
         .fixed_pos(pos)

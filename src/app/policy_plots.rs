@@ -1,0 +1,184 @@
+//! `PolicyPlotsPlugin`: what the driver did, step by step, for the current episode: reward terms
+//! (stacked) and their total, the return so far, cube height against the 0.02 / 0.06 / 0.08 m
+//! thresholds, grasp and pad-contact flags, and the policy's action mean and std per dimension.
+//! Histories are filled at the fixed step from the session's last step and are bounded.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
+
+use super::sim_plugin::{SimClock, SimResource, SimSystems};
+use crate::task::reward::RewardTerms;
+
+/// Samples kept (a full 300-step episode fits ten times over).
+pub const HISTORY_LEN: usize = 3000;
+
+/// One env step as the plots see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepSample {
+    /// Step index within the episode.
+    pub step: usize,
+    /// Every reward term, [`RewardTerms::NAMES`] order.
+    pub terms: [f64; 9],
+    /// Reward of the step.
+    pub total: f64,
+    /// Return up to and including the step.
+    pub cumulative: f64,
+    /// Cube height, metres.
+    pub cube_z: f64,
+    /// Grasp predicate, static pad contact, moving pad contact.
+    pub flags: [bool; 3],
+    /// Action applied.
+    pub action: [f64; 4],
+    /// Policy mean and std (empty for non-policy drivers).
+    pub mean: Vec<f64>,
+    /// Policy std.
+    pub std: Vec<f64>,
+}
+
+/// The current episode's samples and the policy's inference times.
+#[derive(Resource, Debug, Default)]
+pub struct PlotHistory {
+    /// Samples, oldest first.
+    pub samples: VecDeque<StepSample>,
+    /// Steps seen (to notice new ones).
+    seen_steps: u64,
+}
+
+/// Live plots of the driver.
+pub struct PolicyPlotsPlugin;
+
+impl Plugin for PolicyPlotsPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<PlotHistory>().add_systems(
+            FixedUpdate,
+            record_history
+                .after(SimSystems::Step)
+                .before(SimSystems::Publish),
+        );
+    }
+}
+
+/// Appends the session's last step if a new one was taken; a new episode starts a new history.
+pub fn record_history(sim: Res<SimResource>, clock: Res<SimClock>, mut hist: ResMut<PlotHistory>) {
+    if clock.steps == hist.seen_steps {
+        return;
+    }
+    hist.seen_steps = clock.steps;
+    let Some(last) = sim.session.last() else {
+        return;
+    };
+    let info = &last.outcome.info;
+    let new_episode = hist.samples.back().is_none_or(|s| info.step <= s.step);
+    if new_episode {
+        hist.samples.clear();
+    }
+    let cumulative = hist.samples.back().map_or(0.0, |s| s.cumulative) + last.outcome.reward;
+    let (mean, std) = last
+        .outputs
+        .as_ref()
+        .map(|o| (o.mean.clone(), o.std.clone()))
+        .unwrap_or_default();
+    hist.samples.push_back(StepSample {
+        step: info.step,
+        terms: info.reward_terms.values(),
+        total: last.outcome.reward,
+        cumulative,
+        cube_z: info.cube_pos[2],
+        flags: [
+            info.grasping,
+            info.static_pad_contact,
+            info.moving_pad_contact,
+        ],
+        action: last.action,
+        mean,
+        std,
+    });
+    while hist.samples.len() > HISTORY_LEN {
+        hist.samples.pop_front();
+    }
+}
+
+fn line<'a>(
+    name: &str,
+    samples: &'a VecDeque<StepSample>,
+    f: impl Fn(&StepSample) -> f64,
+) -> Line<'a> {
+    let pts: Vec<[f64; 2]> = samples.iter().map(|s| [s.step as f64, f(s)]).collect();
+    Line::new(name.to_owned(), PlotPoints::from(pts))
+}
+
+fn plot(id: &str, height: f32) -> Plot<'static> {
+    Plot::new(id.to_owned())
+        .height(height)
+        .legend(Legend::default())
+        .link_axis("policy_steps", [true, false])
+        .link_cursor("policy_steps", [true, false])
+        .allow_scroll(false)
+}
+
+/// The plots panel body (drawn by the UI shell as a right-hand panel).
+pub fn plots_ui(ui: &mut egui::Ui, hist: &PlotHistory, sim: &SimResource) {
+    let s = &hist.samples;
+    let stats = sim.session.stats;
+    ui.heading("Policy");
+    ui.label(format!(
+        "episodes {}  success {:.0}%  mean return {:.1}",
+        stats.episodes,
+        100.0 * stats.success_rate(),
+        stats.mean_return(),
+    ));
+    ui.label(format!(
+        "inference {}",
+        fmt_duration(sim.session.mean_act_time())
+    ));
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.label("reward terms (stacked) and total");
+        plot("terms", 140.0).show(ui, |p| {
+            for (k, name) in RewardTerms::NAMES.iter().enumerate() {
+                p.line(line(name, s, |x| x.terms[..=k].iter().sum()));
+            }
+            p.line(line("total", s, |x| x.total).width(2.5));
+        });
+        ui.label("return so far");
+        plot("return", 90.0).show(ui, |p| p.line(line("return", s, |x| x.cumulative)));
+        ui.label("cube height (m)");
+        plot("cube_z", 110.0).show(ui, |p| {
+            p.line(line("cube z", s, |x| x.cube_z));
+            for (name, z) in [("0.02", 0.02), ("0.06", 0.06), ("lift 0.08", 0.08)] {
+                p.hline(HLine::new(name, z));
+            }
+        });
+        ui.label("grasp and pad contacts");
+        plot("flags", 80.0).show(ui, |p| {
+            for (i, name) in ["grasping", "static pad", "moving pad"].iter().enumerate() {
+                let off = 1.2 * i as f64;
+                p.line(line(name, s, |x| off + f64::from(u8::from(x.flags[i]))));
+            }
+        });
+        ui.label("action (policy mean; std dashed)");
+        plot("actions", 120.0).show(ui, |p| {
+            for (d, name) in ["dx", "dy", "dz", "gripper"].iter().enumerate() {
+                p.line(line(name, s, |x| {
+                    x.mean.get(d).map_or(x.action[d], |m| m.tanh())
+                }));
+                p.line(
+                    line(&format!("{name} std"), s, |x| {
+                        x.std.get(d).copied().unwrap_or(0.0)
+                    })
+                    .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
+        });
+    });
+}
+
+fn fmt_duration(d: Option<Duration>) -> String {
+    d.map_or_else(
+        || "-".to_owned(),
+        |d| format!("{:.0} us/step", d.as_secs_f64() * 1e6),
+    )
+}
