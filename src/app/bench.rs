@@ -7,7 +7,10 @@ use bevy::prelude::*;
 
 use super::ViewArgs;
 
-#[derive(Resource, Debug)]
+#[derive(Resource, Debug, Clone)]
+struct Shared(std::sync::Arc<std::sync::Mutex<FrameTimes>>);
+
+#[derive(Debug, Default)]
 struct FrameTimes {
     warmup: u32,
     frames: u32,
@@ -15,6 +18,7 @@ struct FrameTimes {
     last: Option<Instant>,
     samples_ms: Vec<f64>,
     real_time_factors: Vec<f64>,
+    adapter: Option<String>,
 }
 
 /// Result of a view benchmark.
@@ -41,10 +45,17 @@ pub struct ViewBench {
 }
 
 fn measure(
-    mut times: ResMut<FrameTimes>,
+    shared: Res<Shared>,
     mut exit: MessageWriter<AppExit>,
     clock: Res<super::sim_plugin::SimClock>,
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
 ) {
+    let Ok(mut times) = shared.0.lock() else {
+        return;
+    };
+    if times.adapter.is_none() {
+        times.adapter = adapter.map(|a| format!("{} ({:?})", a.name, a.backend));
+    }
     let now = Instant::now();
     times.seen += 1;
     if times.seen > times.warmup
@@ -78,26 +89,25 @@ pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<(
     }
     let args = Wrapper::try_parse_from(["view", "--size", size])?.view;
     let mut app = super::build_app(&args)?;
-    app.insert_resource(FrameTimes {
+    let shared = Shared(std::sync::Arc::new(std::sync::Mutex::new(FrameTimes {
         warmup,
         frames: frames.max(1),
-        seen: 0,
-        last: None,
-        samples_ms: Vec::new(),
-        real_time_factors: Vec::new(),
-    })
-    .add_systems(Last, measure);
+        ..FrameTimes::default()
+    })));
+    app.insert_resource(shared.clone())
+        .add_systems(Last, measure);
     app.run();
-    let adapter = app
-        .world()
-        .get_resource::<bevy::render::renderer::RenderAdapterInfo>()
-        .map_or_else(
-            || "unknown".to_owned(),
-            |a| format!("{} ({:?})", a.name, a.backend),
-        );
-    let Some(times) = app.world().get_resource::<FrameTimes>() else {
+    let times = shared
+        .0
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the benchmark panicked"))?;
+    if times.samples_ms.is_empty() {
         anyhow::bail!("the app closed before measuring");
-    };
+    }
+    let adapter = times
+        .adapter
+        .clone()
+        .unwrap_or_else(|| "unknown".to_owned());
     let mut s = times.samples_ms.clone();
     s.sort_by(f64::total_cmp);
     let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;

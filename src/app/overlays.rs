@@ -36,7 +36,7 @@ impl Default for OverlaySettings {
             site_frames: false,
             targets: true,
             contacts: true,
-            force_scale: 0.01,
+            force_scale: 0.002,
             xray: false,
             selected_contact: None,
             legend: true,
