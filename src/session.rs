@@ -2,12 +2,13 @@
 //! (nobody, the scripted pick, or a policy). The app shows a session; tests drive one headless.
 //! It calls the same `task` functions as training, so a policy behaves here as in `eval`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::episode::{EpisodeError, EpisodeRecorder, PolicyOutputs, header_for, step_record};
 use crate::rl::ActOutput;
 use crate::rl::policy::{Policy, PolicyError};
 use crate::rl::torchscript::TorchScriptActor;
@@ -60,6 +61,18 @@ pub enum Driver {
     Hold,
     /// The scripted top-down pick, in the env's action space.
     Scripted(CartesianPickPolicy),
+    /// Teleoperation: the TCP is driven toward `target` through the env's own actions.
+    Teleop {
+        /// Where the TCP should go, world frame, metres.
+        target: [f64; 3],
+        /// Gripper action (-1 closed .. 1 open).
+        gripper: f64,
+    },
+    /// Jogging by joint: servo targets set directly (no IK).
+    Joints {
+        /// Servo targets, [`crate::scene::names::ALL_JOINTS`] order, radians.
+        targets: [f64; 6],
+    },
     /// A learned policy.
     Policy {
         /// The actor (in a mutex only so a session can be shared across threads: libtorch
@@ -84,6 +97,8 @@ impl Driver {
         match self {
             Self::Hold => "hold",
             Self::Scripted(_) => "scripted pick",
+            Self::Teleop { .. } => "teleop",
+            Self::Joints { .. } => "joint jog",
             Self::Policy { .. } => "policy",
         }
     }
@@ -140,12 +155,29 @@ pub struct LiveSession {
     rng: ChaCha8Rng,
     last_error: Option<String>,
     act_time: (std::time::Duration, u32),
+    recording: Option<Recording>,
+    /// Episode files finished by the recorder, oldest first.
+    pub recorded: Vec<PathBuf>,
+}
+
+/// An episode being recorded from a live session.
+#[derive(Debug)]
+struct Recording {
+    dir: PathBuf,
+    label: String,
+    recorder: Option<EpisodeRecorder>,
 }
 
 impl LiveSession {
     /// A session on `env`, reset with `seed`, holding the arm.
     pub fn new(mut env: LiftEnv, seed: u64) -> Self {
         let obs = env.reset(seed);
+        Self::resume(env, seed, obs)
+    }
+
+    /// A session continuing `env` as it is (e.g. restored from a recording), whose current
+    /// observation is `obs`; `seed` labels the episode.
+    pub fn resume(env: LiftEnv, seed: u64, obs: Vec<f64>) -> Self {
         Self {
             env,
             driver: Driver::Hold,
@@ -158,7 +190,48 @@ impl LiveSession {
             rng: ChaCha8Rng::seed_from_u64(seed),
             last_error: None,
             act_time: (std::time::Duration::ZERO, 0),
+            recording: None,
+            recorded: Vec::new(),
         }
+    }
+
+    /// Records every episode from the current state on into `dir` (one file per episode,
+    /// named after `label`, the seed and the time; never overwriting a file).
+    pub fn start_recording(&mut self, dir: &Path, label: &str) -> Result<(), EpisodeError> {
+        self.stop_recording()?;
+        let mut rec = Recording {
+            dir: dir.to_owned(),
+            label: label.to_owned(),
+            recorder: None,
+        };
+        rec.recorder = Some(self.open_recorder(&rec)?);
+        self.recording = Some(rec);
+        Ok(())
+    }
+
+    /// Whether episodes are being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
+    /// Finishes the episode file being written (a partial episode is kept as it is).
+    pub fn stop_recording(&mut self) -> Result<(), EpisodeError> {
+        if let Some(rec) = self.recording.take()
+            && let Some(r) = rec.recorder
+            && r.steps() > 0
+        {
+            self.recorded.push(r.finish()?);
+        }
+        Ok(())
+    }
+
+    fn open_recorder(&self, rec: &Recording) -> Result<EpisodeRecorder, EpisodeError> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let name = format!("{}_seed{}_{stamp}.jsonl", rec.label, self.seed);
+        let header = header_for(&self.env, self.seed, &rec.label, &self.obs);
+        EpisodeRecorder::create(&rec.dir.join(name), &header)
     }
 
     /// The env.
@@ -245,6 +318,13 @@ impl LiveSession {
         match &mut self.driver {
             Driver::Hold => (hold, None),
             Driver::Scripted(p) => (p.act(&self.env), None),
+            Driver::Teleop { target, gripper } => {
+                let scale = self.env.task().action_scale_m;
+                let now = self.env.target();
+                let d = |i: usize| ((target[i] - now[i]) / scale).clamp(-1.0, 1.0);
+                ([d(0), d(1), d(2), gripper.clamp(-1.0, 1.0)], None)
+            }
+            Driver::Joints { .. } => (hold, None),
             Driver::Policy { policy, sampled } => match policy
                 .get_mut()
                 .map_err(|_| PolicyError::Poisoned)
@@ -269,20 +349,30 @@ impl LiveSession {
     }
 
     /// Takes one env step with the driver's action; when the episode ends, counts it and
-    /// (with `auto_reset`) starts the next seed. Returns the step taken.
-    pub fn step(&mut self) -> &LiveStep {
+    /// (with `auto_reset`, and unless a person drives) starts the next seed. Returns the step
+    /// taken; jogging by joint bypasses the env's action (and its reward), so returns `None`.
+    pub fn step(&mut self) -> Option<&LiveStep> {
+        if let Driver::Joints { targets } = self.driver {
+            self.env.jog_joints(&targets);
+            self.obs = self.env.observation().to_vec();
+            return None;
+        }
         let started = std::time::Instant::now();
         let (action, outputs) = self.choose();
         if matches!(self.driver, Driver::Policy { .. }) {
             self.act_time.0 += started.elapsed();
             self.act_time.1 += 1;
         }
-        self.step_with(action, outputs)
+        Some(self.step_with(action, outputs))
     }
 
     /// Takes one env step with a given action (teleop, tests).
     pub fn step_with(&mut self, action: [f64; 4], outputs: Option<ActOutput>) -> &LiveStep {
         let outcome = self.env.step(&action);
+        if let Err(e) = self.record_step(&action, &outcome, outputs.as_ref()) {
+            self.last_error = Some(e.to_string());
+            self.recording = None;
+        }
         self.episode_return += outcome.reward;
         self.obs.clone_from(&outcome.obs);
         let done = outcome.terminated || outcome.truncated;
@@ -296,10 +386,53 @@ impl LiveSession {
             outputs,
             outcome,
         };
-        if done && self.auto_reset {
+        let hand_driven = matches!(self.driver, Driver::Teleop { .. } | Driver::Joints { .. });
+        if done && self.auto_reset && !hand_driven {
             self.reset(self.seed + 1);
+            if let Err(e) = self.reopen_recorder() {
+                self.last_error = Some(e.to_string());
+                self.recording = None;
+            }
         }
         self.last.insert(step)
+    }
+
+    /// Appends the step to the episode being recorded; finishes the file when the episode ends.
+    fn record_step(
+        &mut self,
+        action: &[f64; 4],
+        outcome: &StepOutcome,
+        outputs: Option<&ActOutput>,
+    ) -> Result<(), EpisodeError> {
+        let Some(rec) = self.recording.as_mut() else {
+            return Ok(());
+        };
+        let Some(recorder) = rec.recorder.as_mut() else {
+            return Ok(());
+        };
+        let policy = outputs.map(|o| PolicyOutputs {
+            mean: o.mean.clone(),
+            std: o.std.clone(),
+            ..Default::default()
+        });
+        recorder.record(&step_record(&self.env, action, outcome, policy))?;
+        let done = outcome.terminated || outcome.truncated;
+        if done && let Some(r) = rec.recorder.take() {
+            self.recorded.push(r.finish()?);
+        }
+        Ok(())
+    }
+
+    fn reopen_recorder(&mut self) -> Result<(), EpisodeError> {
+        let Some(rec) = self.recording.take() else {
+            return Ok(());
+        };
+        let recorder = self.open_recorder(&rec)?;
+        self.recording = Some(Recording {
+            recorder: Some(recorder),
+            ..rec
+        });
+        Ok(())
     }
 
     /// A snapshot of the current state with the IK target and the driver's annotations.

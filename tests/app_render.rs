@@ -28,9 +28,14 @@ fn out_dir() -> PathBuf {
 
 /// Runs the app headless with `args` and returns its screenshot.
 fn render(name: &str, args: &[&str]) -> Render {
+    render_sized(name, (W, H), args)
+}
+
+/// [`render`] with a window size.
+fn render_sized(name: &str, (w, h): (u32, u32), args: &[&str]) -> Render {
     let out = out_dir().join(format!("{name}.png"));
     let _ = std::fs::remove_file(&out);
-    let size = format!("{W}x{H}");
+    let size = format!("{w}x{h}");
     let output = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x1024x24"])
         .arg(env!("CARGO_BIN_EXE_so101-lab"))
@@ -50,7 +55,7 @@ fn render(name: &str, args: &[&str]) -> Render {
     let image = image::open(&out)
         .unwrap_or_else(|e| panic!("{} is not a PNG: {e}\n{stderr}", out.display()))
         .to_rgb8();
-    assert_eq!(image.dimensions(), (W, H), "screenshot size");
+    assert_eq!(image.dimensions(), (w, h), "screenshot size");
     Render { image, stderr }
 }
 
@@ -190,8 +195,10 @@ fn bad_scene_and_policy_are_reported_not_fatal() {
     write(&bad_policy, "not a policy");
     let bad_str = bad.to_string_lossy().into_owned();
     let policy_str = bad_policy.to_string_lossy().into_owned();
-    let r = render(
+    // With every panel open: the errors must show in the window next to the scene.
+    let r = render_sized(
         "bad",
+        (1280, 720),
         &[
             "--scene",
             &bad_str,
@@ -200,6 +207,8 @@ fn bad_scene_and_policy_are_reported_not_fatal() {
             "--camera",
             "front",
             "--paused",
+            "--pip",
+            "none",
         ],
     );
     assert!(

@@ -45,7 +45,7 @@ fn live_policy_acts_exactly_like_eval() {
     session.auto_reset = false;
     session.driver = Driver::policy(live_policy, false);
     for (k, want) in expected.iter().enumerate() {
-        let got = session.step().action;
+        let got = session.step().expect("an env step").action;
         assert_eq!(&got, want, "step {k}: live action differs from eval");
     }
 }

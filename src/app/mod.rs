@@ -11,6 +11,7 @@ pub mod capture;
 pub mod materials;
 pub mod overlays;
 pub mod policy_plots;
+pub mod replay;
 pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
@@ -75,6 +76,12 @@ pub struct ViewArgs {
     /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// Episode file to open on the timeline.
+    #[arg(long, value_name = "FILE")]
+    pub episode: Option<PathBuf>,
+    /// Folder for live recordings and branches.
+    #[arg(long, value_name = "DIR", default_value = "recordings")]
+    pub record_dir: PathBuf,
     /// Render, write this PNG and exit.
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
@@ -245,6 +252,10 @@ impl PluginGroup for So101LabPlugins {
             .add(overlays::OverlayPlugin { settings: overlays })
             .add(ui::UiShellPlugin { panels })
             .add(policy_plots::PolicyPlotsPlugin)
+            .add(replay::ReplayPlugin {
+                episode: self.args.episode.clone(),
+                recordings: self.args.record_dir.clone(),
+            })
             .add(shortcuts::ShortcutsPlugin)
             .add(capture::CapturePlugin {
                 screenshot: self.args.screenshot.clone(),
@@ -316,6 +327,11 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
         .init_resource::<scene_render::GroupVisibility>()
         .init_resource::<ui::OpenPanels>()
         .init_resource::<shortcuts::KeyCapture>()
+        .init_resource::<policy_plots::PlotHistory>()
+        .add_plugins(replay::ReplayPlugin {
+            episode: args.episode.clone(),
+            recordings: args.record_dir.clone(),
+        })
         .init_resource::<ButtonInput<KeyCode>>();
     Ok(app)
 }

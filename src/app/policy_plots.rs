@@ -120,11 +120,43 @@ fn plot(id: &str, height: f32) -> Plot<'static> {
         .allow_scroll(false)
 }
 
-/// The plots panel body (drawn by the UI shell as a right-hand panel).
-pub fn plots_ui(ui: &mut egui::Ui, hist: &PlotHistory, sim: &SimResource) {
+/// Draws one plot with the shared cursor line; returns the step clicked, if any.
+fn show_plot<'a>(
+    ui: &mut egui::Ui,
+    id: &str,
+    height: f32,
+    cursor: Option<usize>,
+    add: impl FnOnce(&mut egui_plot::PlotUi<'a>) + 'a,
+) -> Option<usize> {
+    let r = plot(id, height).show(ui, move |p| {
+        add(p);
+        if let Some(c) = cursor {
+            p.vline(egui_plot::VLine::new("cursor", c as f64).color(egui::Color32::WHITE));
+        }
+        p.pointer_coordinate()
+    });
+    if r.response.clicked() {
+        r.inner.map(|p| p.x.round().max(0.0) as usize)
+    } else {
+        None
+    }
+}
+
+/// The plots panel body (drawn by the UI shell as a right-hand panel). `cursor` is the replay
+/// cursor (a white line); returns the step the user clicked in any plot.
+pub fn plots_ui(
+    ui: &mut egui::Ui,
+    hist: &PlotHistory,
+    sim: &SimResource,
+    cursor: Option<usize>,
+) -> Option<usize> {
     let s = &hist.samples;
     let stats = sim.session.stats;
-    ui.heading("Policy");
+    ui.heading(if cursor.is_some() {
+        "Recorded episode"
+    } else {
+        "Policy"
+    });
     ui.label(format!(
         "episodes {}  success {:.0}%  mean return {:.1}",
         stats.episodes,
@@ -135,32 +167,35 @@ pub fn plots_ui(ui: &mut egui::Ui, hist: &PlotHistory, sim: &SimResource) {
         "inference {}",
         fmt_duration(sim.session.mean_act_time())
     ));
+    let mut clicked = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.label("reward terms (stacked) and total");
-        plot("terms", 140.0).show(ui, |p| {
+        clicked = clicked.or(show_plot(ui, "terms", 140.0, cursor, |p| {
             for (k, name) in RewardTerms::NAMES.iter().enumerate() {
                 p.line(line(name, s, |x| x.terms[..=k].iter().sum()));
             }
             p.line(line("total", s, |x| x.total).width(2.5));
-        });
+        }));
         ui.label("return so far");
-        plot("return", 90.0).show(ui, |p| p.line(line("return", s, |x| x.cumulative)));
+        clicked = clicked.or(show_plot(ui, "return", 90.0, cursor, |p| {
+            p.line(line("return", s, |x| x.cumulative));
+        }));
         ui.label("cube height (m)");
-        plot("cube_z", 110.0).show(ui, |p| {
+        clicked = clicked.or(show_plot(ui, "cube_z", 110.0, cursor, |p| {
             p.line(line("cube z", s, |x| x.cube_z));
             for (name, z) in [("0.02", 0.02), ("0.06", 0.06), ("lift 0.08", 0.08)] {
                 p.hline(HLine::new(name, z));
             }
-        });
+        }));
         ui.label("grasp and pad contacts");
-        plot("flags", 80.0).show(ui, |p| {
+        clicked = clicked.or(show_plot(ui, "flags", 80.0, cursor, |p| {
             for (i, name) in ["grasping", "static pad", "moving pad"].iter().enumerate() {
                 let off = 1.2 * i as f64;
                 p.line(line(name, s, |x| off + f64::from(u8::from(x.flags[i]))));
             }
-        });
+        }));
         ui.label("action (policy mean; std dashed)");
-        plot("actions", 120.0).show(ui, |p| {
+        clicked = clicked.or(show_plot(ui, "actions", 120.0, cursor, |p| {
             for (d, name) in ["dx", "dy", "dz", "gripper"].iter().enumerate() {
                 p.line(line(name, s, |x| {
                     x.mean.get(d).map_or(x.action[d], |m| m.tanh())
@@ -172,8 +207,9 @@ pub fn plots_ui(ui: &mut egui::Ui, hist: &PlotHistory, sim: &SimResource) {
                     .style(egui_plot::LineStyle::dashed_loose()),
                 );
             }
-        });
+        }));
     });
+    clicked
 }
 
 fn fmt_duration(d: Option<Duration>) -> String {

@@ -35,6 +35,8 @@ pub enum SimCommand {
     ApplySceneConfig(Box<SceneConfig>),
     /// Hand the arm to nobody (hold), the scripted pick, or the loaded policy.
     SetDriver(DriverKind),
+    /// Start or stop recording the live session (one episode file per episode).
+    SetRecording(bool),
 }
 
 /// Which driver [`SimCommand::SetDriver`] selects.
@@ -120,6 +122,8 @@ pub struct SimClock {
     pub steps: u64,
     /// Simulated seconds per real second, measured over the last half second.
     pub real_time_factor: f64,
+    /// A replay owns the view: live physics neither steps nor publishes.
+    pub replaying: bool,
     window_start: Option<(Instant, f64)>,
 }
 
@@ -131,6 +135,7 @@ impl Default for SimClock {
             pending_steps: 0,
             steps: 0,
             real_time_factor: 0.0,
+            replaying: false,
             window_start: None,
         }
     }
@@ -237,6 +242,7 @@ pub fn apply_sim_commands(
     mut clock: ResMut<SimClock>,
     mut loaded: ResMut<LoadedScene>,
     mut messages: ResMut<AppMessages>,
+    dir: Option<Res<super::replay::RecordingsDir>>,
 ) {
     for cmd in std::mem::take(&mut queue.0) {
         match cmd {
@@ -265,6 +271,26 @@ pub fn apply_sim_commands(
                 rebuild(&mut sim, &mut loaded, &mut messages, *cfg, path);
             }
             SimCommand::SetDriver(kind) => set_driver(&mut sim, kind),
+            SimCommand::SetRecording(on) => {
+                let dir = dir
+                    .as_ref()
+                    .map_or_else(|| std::path::PathBuf::from("recordings"), |d| d.0.clone());
+                let label = sim.session.driver.name().replace(' ', "_");
+                let result = if on {
+                    sim.session.start_recording(&dir, &label)
+                } else {
+                    sim.session.stop_recording()
+                };
+                match result {
+                    Ok(()) if on => messages.info(format!("recording into {}", dir.display())),
+                    Ok(()) => {
+                        if let Some(p) = sim.session.recorded.last() {
+                            messages.info(format!("last recording: {}", p.display()));
+                        }
+                    }
+                    Err(e) => messages.error(format!("recording: {e}")),
+                }
+            }
         }
     }
 }
@@ -324,6 +350,9 @@ fn rebuild(
 
 /// Advances one env step per fixed tick (or the requested single steps while paused).
 pub fn step_sim(mut sim: ResMut<SimResource>, mut clock: ResMut<SimClock>) {
+    if clock.replaying {
+        return;
+    }
     let steps = if clock.is_paused {
         std::mem::take(&mut clock.pending_steps)
     } else {
@@ -342,6 +371,9 @@ pub fn publish_snapshot(
     mut previous: ResMut<PreviousSnapshot>,
     mut clock: ResMut<SimClock>,
 ) {
+    if clock.replaying {
+        return;
+    }
     let snap = sim.session.snapshot();
     previous.0 = std::mem::replace(&mut latest.0, snap);
     let now = Instant::now();

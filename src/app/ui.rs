@@ -12,6 +12,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, EguiTextureHandle, egui};
 
 use super::cameras::{CameraSettings, MainCamera, PIP_SIZE, PipImage, ViewMode, ViewportRect};
 use super::overlays::{OverlayLabels, OverlaySettings};
+use super::replay::{RecordingsDir, ReplayTimeline, TimelineCommand, TimelineQueue};
 use super::scene_render::GroupVisibility;
 use super::sim_plugin::{
     AppMessages, DriverKind, LatestSnapshot, LoadedScene, SPEEDS, SimClock, SimCommand,
@@ -62,6 +63,7 @@ pub struct DialogResults {
 
 enum DialogResult {
     Scene(Option<PathBuf>),
+    Episode(Option<PathBuf>),
 }
 
 impl Default for DialogResults {
@@ -135,6 +137,9 @@ pub struct ShellState<'w> {
     dialogs: Res<'w, DialogResults>,
     pip: Option<Res<'w, PipImage>>,
     history: Res<'w, super::policy_plots::PlotHistory>,
+    timeline: Res<'w, ReplayTimeline>,
+    timeline_queue: ResMut<'w, TimelineQueue>,
+    recordings: Res<'w, RecordingsDir>,
 }
 
 fn shell_ui(
@@ -154,28 +159,38 @@ fn shell_ui(
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
+    // Panels take at most about a quarter of the window each, so the 3D view survives small windows.
+    let window = ctx.viewport_rect().size();
     if s.panels.shell {
         egui::Panel::top("menu").show(&mut root, |ui| menu_bar(ui, &mut s));
         if s.panels.controls {
             egui::Panel::left("controls")
                 .resizable(true)
-                .default_size(270.0)
+                .default_size(270.0_f32.min(window.x * 0.25))
                 .show(&mut root, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| controls_ui(ui, &mut s));
                 });
         }
+        if s.timeline.is_active() {
+            egui::Panel::bottom("timeline").show(&mut root, |ui| timeline_ui(ui, &mut s));
+        }
         if s.panels.plots {
-            egui::Panel::right("policy")
+            let cursor = s.timeline.replay.as_ref().map(|r| r.cursor());
+            let clicked = egui::Panel::right("policy")
                 .resizable(true)
-                .default_size(360.0)
+                .default_size(360.0_f32.min(window.x * 0.28))
                 .show(&mut root, |ui| {
-                    super::policy_plots::plots_ui(ui, &s.history, &s.sim)
-                });
+                    super::policy_plots::plots_ui(ui, &s.history, &s.sim, cursor)
+                })
+                .inner;
+            if let (Some(k), true) = (clicked, cursor.is_some()) {
+                s.timeline_queue.0.push(TimelineCommand::Seek(k));
+            }
         }
         if s.panels.contacts {
             egui::Panel::bottom("contacts")
                 .resizable(true)
-                .default_size(150.0)
+                .default_size(150.0_f32.min(window.y * 0.22))
                 .show(&mut root, |ui| contact_table_ui(ui, &mut s));
         }
     }
@@ -216,6 +231,20 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
         ui.menu_button("File", |ui| {
             if ui.button("Open scene config...").clicked() {
                 open_scene_dialog(&s.dialogs);
+                ui.close();
+            }
+            if ui.button("Open episode...").clicked() {
+                open_episode_dialog(&s.dialogs, s.recordings.0.clone());
+                ui.close();
+            }
+            let recording = s.sim.session.is_recording();
+            let label = if recording {
+                "Stop recording"
+            } else {
+                "Record live session"
+            };
+            if ui.button(label).clicked() {
+                s.queue.push(SimCommand::SetRecording(!recording));
                 ui.close();
             }
             if ui.button("Reload scene").clicked() {
@@ -259,9 +288,104 @@ fn open_scene_dialog(dialogs: &DialogResults) {
     });
 }
 
+fn open_episode_dialog(dialogs: &DialogResults, dir: PathBuf) {
+    let tx = dialogs.tx.clone();
+    std::thread::spawn(move || {
+        let picked = rfd::FileDialog::new()
+            .add_filter("episode", &["jsonl"])
+            .set_directory(dir)
+            .pick_file();
+        let _ = tx.send(DialogResult::Episode(picked));
+    });
+}
+
+fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
+    let Some(r) = s.timeline.replay.as_ref() else {
+        return;
+    };
+    let (cursor, last) = (r.cursor(), r.len() - 1);
+    let q = &mut s.timeline_queue.0;
+    ui.horizontal(|ui| {
+        ui.strong("Replay");
+        ui.label(r.path.display().to_string());
+        if ui.button("Back to live").clicked() {
+            q.push(TimelineCommand::Close);
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.button("|<").clicked() {
+            q.push(TimelineCommand::Seek(0));
+        }
+        if ui.button("<").clicked() {
+            q.push(TimelineCommand::StepBy(-1));
+        }
+        let play = if s.timeline.playing { "Pause" } else { "Play" };
+        if ui.button(play).clicked() {
+            q.push(TimelineCommand::Play(!s.timeline.playing));
+        }
+        if ui.button(">").clicked() {
+            q.push(TimelineCommand::StepBy(1));
+        }
+        if ui.button(">|").clicked() {
+            q.push(TimelineCommand::Seek(last));
+        }
+        let mut speed = s.timeline.speed;
+        egui::ComboBox::from_id_salt("replay_speed")
+            .selected_text(speed_label(speed))
+            .show_ui(ui, |ui| {
+                for v in [1.0 / 16.0, 0.25, 0.5, 1.0, 2.0, 4.0, 16.0] {
+                    ui.selectable_value(&mut speed, v, speed_label(v));
+                }
+            });
+        if speed != s.timeline.speed {
+            q.push(TimelineCommand::SetSpeed(speed));
+        }
+        let mut k = cursor;
+        let width = (ui.available_width() - 20.0).max(100.0);
+        ui.spacing_mut().slider_width = width;
+        if ui
+            .add(egui::Slider::new(&mut k, 0..=last).text("step"))
+            .changed()
+        {
+            q.push(TimelineCommand::Seek(k));
+        }
+    });
+    ui.horizontal(|ui| {
+        let m = s.timeline.markers;
+        for (name, at) in [
+            ("grasp", m.grasp),
+            ("lift > 0.08 m", m.lift),
+            ("drop", m.drop),
+        ] {
+            match at {
+                Some(k) => {
+                    if ui.button(format!("{name} @ {k}")).clicked() {
+                        q.push(TimelineCommand::Seek(k));
+                    }
+                }
+                None => {
+                    ui.label(egui::RichText::new(format!("no {name}")).weak());
+                }
+            }
+        }
+        ui.separator();
+        ui.label(format!("take over at step {cursor} with"));
+        for (kind, name) in [
+            (DriverKind::Hold, "hold"),
+            (DriverKind::Scripted, "scripted pick"),
+            (DriverKind::Policy, "policy"),
+        ] {
+            if ui.button(name).clicked() {
+                q.push(TimelineCommand::TakeOver(kind));
+            }
+        }
+    });
+}
+
 fn poll_dialogs(
     dialogs: Res<DialogResults>,
     mut queue: ResMut<SimCommandQueue>,
+    mut timeline: ResMut<TimelineQueue>,
     mut messages: ResMut<AppMessages>,
 ) {
     let Ok(rx) = dialogs.rx.lock() else {
@@ -270,7 +394,10 @@ fn poll_dialogs(
     while let Ok(result) = rx.try_recv() {
         match result {
             DialogResult::Scene(Some(path)) => queue.push(SimCommand::LoadScene(path)),
-            DialogResult::Scene(None) => messages.info("no file chosen"),
+            DialogResult::Episode(Some(path)) => timeline.0.push(TimelineCommand::Open(path)),
+            DialogResult::Scene(None) | DialogResult::Episode(None) => {
+                messages.info("no file chosen");
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod format;
 mod reader;
 mod recorder;
+mod replay;
 mod resim;
 
 pub use format::{
@@ -11,6 +12,7 @@ pub use format::{
 };
 pub use reader::Episode;
 pub use recorder::{EpisodeRecorder, header_for, step_record};
+pub use replay::{Markers, Replay, env_of};
 pub use resim::{ResimReport, resimulate};
 
 use std::path::PathBuf;

@@ -338,6 +338,29 @@ impl LiftEnv {
         std::mem::take(&mut self.timings)
     }
 
+    /// The current observation.
+    pub fn observation(&self) -> &[f64] {
+        &self.last_obs
+    }
+
+    /// Drives the servos straight to joint `targets` (jogging by joint) for one env step of
+    /// substeps, with the task's gravity feed-forward. The IK target and gripper command then
+    /// follow the arm, so a Cartesian driver or a policy can take over from where it stands.
+    pub fn jog_joints(&mut self, targets: &[f64; 6]) {
+        let mut ctrl = *targets;
+        if self.task.gravity_feedforward > 0.0 {
+            let offsets = self.sim.gravity_offsets();
+            for (c, o) in ctrl.iter_mut().zip(offsets).take(WRIST_ROLL_INDEX) {
+                *c += self.task.gravity_feedforward * o;
+            }
+        }
+        self.sim.set_controls(&ctrl);
+        self.sim.step_n(self.task.substeps);
+        self.target = self.clamp_target(self.sim.tcp_pose().pos);
+        self.gripper_ctrl = targets[GRIPPER_INDEX];
+        self.observe();
+    }
+
     fn apply_ik_step(&mut self) {
         let target = if self.task.top_down_ik {
             IkTarget::top_down(self.target)

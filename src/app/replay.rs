@@ -1,0 +1,287 @@
+//! `ReplayPlugin`: an episode file on a timeline. While a replay is open the live physics stands
+//! still and the view, the contact table and the plots show the recorded state at the cursor
+//! (restored exactly from the file). "Take over" branches: a live session continues from the
+//! cursor's state, recorded as a new episode.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+
+use super::policy_plots::{PlotHistory, StepSample};
+use super::sim_plugin::{
+    AppMessages, DriverKind, LatestSnapshot, LoadedScene, PreviousSnapshot, SimClock, SimResource,
+};
+use crate::episode::{Markers, Replay};
+use crate::session::Driver;
+
+/// Folder live recordings and branches are written to (`--record-dir`, default `recordings`).
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct RecordingsDir(pub PathBuf);
+
+impl Default for RecordingsDir {
+    fn default() -> Self {
+        Self(PathBuf::from("recordings"))
+    }
+}
+
+/// Requests to the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimelineCommand {
+    /// Open an episode file.
+    Open(PathBuf),
+    /// Back to the live session.
+    Close,
+    /// Play or pause.
+    Play(bool),
+    /// Jump to state k.
+    Seek(usize),
+    /// Move the cursor by a number of steps.
+    StepBy(isize),
+    /// Playback speed (1 = the recording's real time).
+    SetSpeed(f64),
+    /// Continue live from the cursor with this driver; the branch is recorded.
+    TakeOver(DriverKind),
+}
+
+/// Commands queued for the timeline.
+#[derive(Resource, Debug, Default)]
+pub struct TimelineQueue(pub Vec<TimelineCommand>);
+
+/// The open replay and its playback state.
+#[derive(Resource, Default)]
+pub struct ReplayTimeline {
+    /// The replay, when one is open.
+    pub replay: Option<Replay>,
+    /// Playing (else paused at the cursor).
+    pub playing: bool,
+    /// Playback speed.
+    pub speed: f64,
+    /// Grasp / lift / drop steps.
+    pub markers: Markers,
+    accumulated_steps: f64,
+    shown: Option<usize>,
+}
+
+impl ReplayTimeline {
+    /// Whether a replay is open.
+    pub fn is_active(&self) -> bool {
+        self.replay.is_some()
+    }
+}
+
+/// Episode replay on a timeline.
+pub struct ReplayPlugin {
+    /// Episode to open at start.
+    pub episode: Option<PathBuf>,
+    /// Where recordings and branches go.
+    pub recordings: PathBuf,
+}
+
+impl Plugin for ReplayPlugin {
+    fn build(&self, app: &mut App) {
+        let mut queue = TimelineQueue::default();
+        if let Some(p) = &self.episode {
+            queue.0.push(TimelineCommand::Open(p.clone()));
+        }
+        app.insert_resource(queue)
+            .insert_resource(RecordingsDir(self.recordings.clone()))
+            .insert_resource(ReplayTimeline {
+                speed: 1.0,
+                ..default()
+            })
+            .add_systems(
+                Update,
+                (apply_timeline_commands, advance_playback, publish_replay).chain(),
+            );
+    }
+}
+
+/// Everything timeline commands change.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct TimelineTargets<'w> {
+    timeline: ResMut<'w, ReplayTimeline>,
+    sim: ResMut<'w, SimResource>,
+    clock: ResMut<'w, SimClock>,
+    loaded: ResMut<'w, LoadedScene>,
+    history: ResMut<'w, PlotHistory>,
+    messages: ResMut<'w, AppMessages>,
+    dir: Res<'w, RecordingsDir>,
+}
+
+/// Applies queued timeline commands.
+pub fn apply_timeline_commands(mut queue: ResMut<TimelineQueue>, mut t: TimelineTargets) {
+    for cmd in std::mem::take(&mut queue.0) {
+        let result = match cmd {
+            TimelineCommand::Open(path) => open(&mut t, path),
+            TimelineCommand::Close => {
+                close(&mut t);
+                Ok(())
+            }
+            TimelineCommand::Play(p) => {
+                t.timeline.playing = p;
+                Ok(())
+            }
+            TimelineCommand::Seek(k) => seek(&mut t.timeline, k),
+            TimelineCommand::StepBy(d) => {
+                let k = t.timeline.replay.as_ref().map_or(0, |r| r.cursor());
+                t.timeline.playing = false;
+                seek(&mut t.timeline, k.saturating_add_signed(d))
+            }
+            TimelineCommand::SetSpeed(s) => {
+                t.timeline.speed = s.clamp(1.0 / 16.0, 16.0);
+                Ok(())
+            }
+            TimelineCommand::TakeOver(kind) => take_over(&mut t, kind),
+        };
+        if let Err(e) = result {
+            t.messages.error(e);
+        }
+    }
+}
+
+fn seek(timeline: &mut ReplayTimeline, k: usize) -> Result<(), String> {
+    match timeline.replay.as_mut() {
+        Some(r) => r.seek(k).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
+}
+
+fn open(t: &mut TimelineTargets, path: PathBuf) -> Result<(), String> {
+    let replay = Replay::open(&path).map_err(|e| format!("{e}; staying live"))?;
+    for w in &replay.episode.warnings {
+        t.messages.info(w.clone());
+    }
+    t.clock.replaying = true;
+    t.timeline.markers = replay.markers();
+    t.timeline.playing = false;
+    t.timeline.accumulated_steps = 0.0;
+    t.timeline.shown = None;
+    fill_history(&mut t.history, &replay);
+    show_scene_of(
+        &mut t.loaded,
+        replay.env().sim().scene(),
+        Some(path.clone()),
+    );
+    t.timeline.replay = Some(replay);
+    t.messages.info(format!("replaying {}", path.display()));
+    Ok(())
+}
+
+fn close(t: &mut TimelineTargets) {
+    if t.timeline.replay.take().is_some() {
+        t.clock.replaying = false;
+        t.history.samples.clear();
+        let path = t.loaded.path.clone();
+        show_scene_of(&mut t.loaded, t.sim.session.env().sim().scene(), path);
+    }
+}
+
+fn show_scene_of(
+    loaded: &mut LoadedScene,
+    scene: &crate::scene::BuiltScene,
+    path: Option<PathBuf>,
+) {
+    if loaded.config != scene.config
+        || loaded.visuals.geoms.len() != scene.model.ffi().ngeom as usize
+    {
+        *loaded = LoadedScene::of(scene, path, loaded.generation + 1);
+    }
+}
+
+fn fill_history(history: &mut PlotHistory, replay: &Replay) {
+    history.samples.clear();
+    let mut cumulative = 0.0;
+    for s in &replay.episode.steps {
+        cumulative += s.reward;
+        let (mean, std) = s
+            .policy
+            .as_ref()
+            .map(|p| (p.mean.clone(), p.std.clone()))
+            .unwrap_or_default();
+        history.samples.push_back(StepSample {
+            step: s.info.step,
+            terms: s.info.reward_terms.values(),
+            total: s.reward,
+            cumulative,
+            cube_z: s.info.cube_pos[2],
+            flags: [
+                s.info.grasping,
+                s.info.static_pad_contact,
+                s.info.moving_pad_contact,
+            ],
+            action: s.action,
+            mean,
+            std,
+        });
+    }
+}
+
+fn take_over(t: &mut TimelineTargets, kind: DriverKind) -> Result<(), String> {
+    let Some(replay) = t.timeline.replay.as_ref() else {
+        return Ok(());
+    };
+    let k = replay.cursor();
+    let mut session = replay.take_over(k).map_err(|e| e.to_string())?;
+    let source = replay.path.display().to_string();
+    let old = std::mem::replace(&mut t.sim.session.driver, Driver::Hold);
+    if matches!(old, Driver::Policy { .. }) {
+        t.sim.parked_policy = Some(old);
+    }
+    session.driver = match kind {
+        DriverKind::Hold => Driver::Hold,
+        DriverKind::Scripted => Driver::Scripted(crate::scripted::CartesianPickPolicy::new()),
+        DriverKind::Policy => t.sim.parked_policy.take().unwrap_or(Driver::Hold),
+    };
+    let label = format!("branch_{}_step{k}", session.driver.name().replace(' ', "_"));
+    session
+        .start_recording(&t.dir.0, &label)
+        .map_err(|e| e.to_string())?;
+    session.auto_reset = false;
+    t.sim.session = session;
+    t.timeline.replay = None;
+    t.clock.replaying = false;
+    t.clock.is_paused = false;
+    show_scene_of(&mut t.loaded, t.sim.session.env().sim().scene(), None);
+    t.messages.info(format!(
+        "took over {source} at step {k}; recording the branch into {}",
+        t.dir.0.display()
+    ));
+    Ok(())
+}
+
+fn advance_playback(time: Res<Time>, mut timeline: ResMut<ReplayTimeline>, sim: Res<SimResource>) {
+    if !timeline.playing {
+        return;
+    }
+    let period = sim.session.env().task().substeps as f64 * sim.session.env().sim().timestep();
+    let steps = timeline.accumulated_steps + time.delta_secs_f64() * timeline.speed / period;
+    let whole = steps.floor();
+    timeline.accumulated_steps = steps - whole;
+    let Some(r) = timeline.replay.as_mut() else {
+        return;
+    };
+    let target = r.cursor() + whole as usize;
+    let _ = r.seek(target);
+    if r.cursor() + 1 >= r.len() {
+        timeline.playing = false;
+    }
+}
+
+fn publish_replay(
+    mut timeline: ResMut<ReplayTimeline>,
+    mut latest: ResMut<LatestSnapshot>,
+    mut previous: ResMut<PreviousSnapshot>,
+) {
+    let Some(r) = timeline.replay.as_ref() else {
+        timeline.shown = None;
+        return;
+    };
+    if timeline.shown == Some(r.cursor()) {
+        return;
+    }
+    let snap = r.snapshot();
+    let cursor = r.cursor();
+    previous.0 = snap.clone();
+    latest.0 = snap;
+    timeline.shown = Some(cursor);
+}

@@ -1,0 +1,169 @@
+//! `Replay`: an episode opened for looking at: seek to any recorded state (exactly, by restoring
+//! the stored physics state), find the moments that matter (grasp, lift, drop), and branch: take
+//! over at step k with a live session whose physics and controller state equal the recording's.
+
+use std::path::{Path, PathBuf};
+
+use super::{Episode, EpisodeError};
+use crate::config::SceneConfig;
+use crate::session::LiveSession;
+use crate::sim::SimSnapshot;
+use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+
+/// Steps where something happened, for timeline markers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Markers {
+    /// First step with the grasp predicate true.
+    pub grasp: Option<usize>,
+    /// First step with the cube above the task's lift height.
+    pub lift: Option<usize>,
+    /// First step where a grasp was lost after being made.
+    pub drop: Option<usize>,
+}
+
+/// An episode with the scene it was recorded in, ready to seek.
+#[derive(Debug)]
+pub struct Replay {
+    /// The recording.
+    pub episode: Episode,
+    /// Where it came from.
+    pub path: PathBuf,
+    env: LiftEnv,
+    cursor: usize,
+}
+
+fn config_error(path: &Path, message: String) -> EpisodeError {
+    EpisodeError::Config {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// The scene, task and reward recorded in `episode`, as a fresh env.
+pub fn env_of(episode: &Episode, path: &Path) -> Result<LiftEnv, EpisodeError> {
+    let c = &episode.header.config;
+    let scene: SceneConfig =
+        toml::from_str(&c.scene_toml).map_err(|e| config_error(path, e.to_string()))?;
+    let task: TaskConfig =
+        toml::from_str(&c.task_toml).map_err(|e| config_error(path, e.to_string()))?;
+    let reward: RewardConfig =
+        toml::from_str(&c.reward_toml).map_err(|e| config_error(path, e.to_string()))?;
+    let scene = crate::scene::build(&scene).map_err(|e| config_error(path, e.to_string()))?;
+    Ok(LiftEnv::new(scene, task, reward))
+}
+
+impl Replay {
+    /// Opens an episode file; the cursor starts at the initial state.
+    pub fn open(path: &Path) -> Result<Self, EpisodeError> {
+        Self::new(Episode::read(path)?, path)
+    }
+
+    /// A replay of an already loaded episode.
+    pub fn new(episode: Episode, path: &Path) -> Result<Self, EpisodeError> {
+        let env = env_of(&episode, path)?;
+        let mut r = Self {
+            episode,
+            path: path.to_owned(),
+            env,
+            cursor: 0,
+        };
+        r.seek(0)?;
+        Ok(r)
+    }
+
+    /// The env the replay restores states into (the recorded scene, task and reward).
+    pub fn env(&self) -> &LiftEnv {
+        &self.env
+    }
+
+    /// Number of states: the initial one plus one per step.
+    pub fn len(&self) -> usize {
+        self.episode.steps.len() + 1
+    }
+
+    /// Never true: there is always the initial state.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The state index shown (0 = after reset, k = after step k).
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Restores state `k` (clamped) into the replay's simulation.
+    pub fn seek(&mut self, k: usize) -> Result<(), EpisodeError> {
+        let k = k.min(self.len() - 1);
+        let state = match k {
+            0 => &self.episode.header.initial_state,
+            _ => &self.episode.steps[k - 1].state,
+        };
+        self.env
+            .sim_mut()
+            .restore_state(state)
+            .map_err(|e| config_error(&self.path, format!("state {k}: {e}")))?;
+        self.cursor = k;
+        Ok(())
+    }
+
+    /// The snapshot of the current cursor's state, with the recorded IK target.
+    pub fn snapshot(&self) -> SimSnapshot {
+        let mut snap = self.env.sim().snapshot();
+        if self.cursor > 0 {
+            snap.annotations.ik_target = Some(self.episode.steps[self.cursor - 1].info.ik_target);
+        }
+        snap
+    }
+
+    /// Grasp, lift and drop steps of the recording.
+    pub fn markers(&self) -> Markers {
+        let lift_z = self.env.task().lift_height_m;
+        let mut m = Markers::default();
+        for (i, s) in self.episode.steps.iter().enumerate() {
+            let k = i + 1;
+            if s.info.grasping && m.grasp.is_none() {
+                m.grasp = Some(k);
+            }
+            if s.info.cube_pos[2] > lift_z && m.lift.is_none() {
+                m.lift = Some(k);
+            }
+            if m.grasp.is_some() && !s.info.grasping && m.drop.is_none() {
+                m.drop = Some(k);
+            }
+        }
+        m
+    }
+
+    /// A live session continuing from state `k`: the recorded scene, task and reward, the
+    /// initial state restored and the first `k` actions re-simulated, so physics and the env's
+    /// controller state (IK target, hold count, reward memory) equal the recording's at `k`.
+    pub fn take_over(&self, k: usize) -> Result<LiveSession, EpisodeError> {
+        let k = k.min(self.len() - 1);
+        let mut env = env_of(&self.episode, &self.path)?;
+        let h = &self.episode.header;
+        let mut obs = env
+            .restore(&h.initial_state, &h.initial_controller)
+            .map_err(|e| config_error(&self.path, e.to_string()))?;
+        for step in &self.episode.steps[..k] {
+            obs = env.step(&step.action).obs;
+        }
+        let recorded = match k {
+            0 => &h.initial_state,
+            _ => &self.episode.steps[k - 1].state,
+        };
+        let now = env.sim().save_state();
+        let same = now.values.len() == recorded.values.len()
+            && now
+                .values
+                .iter()
+                .zip(&recorded.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if !same {
+            return Err(config_error(
+                &self.path,
+                format!("re-simulating to step {k} does not reproduce the recorded state"),
+            ));
+        }
+        Ok(LiveSession::resume(env, h.seed, obs))
+    }
+}
