@@ -439,6 +439,9 @@ impl LiveSession {
     pub fn snapshot(&self) -> SimSnapshot {
         let mut snap = self.env.sim().snapshot();
         snap.annotations.ik_target = Some(self.env.target().into());
+        if let Driver::Teleop { target, .. } = &self.driver {
+            snap.annotations.teleop_target = Some(*target);
+        }
         if let Driver::Scripted(p) = &self.driver {
             let (target, phase) = p.current_goal(&self.env);
             snap.annotations.pick_target = Some(target.into());

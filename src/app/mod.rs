@@ -15,6 +15,7 @@ pub mod replay;
 pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
+pub mod teleop;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -48,6 +49,12 @@ pub struct ViewArgs {
     /// Scene config file (default: configs/scene.toml).
     #[arg(long, value_name = "CONFIG")]
     pub scene: Option<PathBuf>,
+    /// Task config (default: configs/task.toml, or the one recorded in the policy).
+    #[arg(long, value_name = "CONFIG")]
+    pub task: Option<PathBuf>,
+    /// Reward config (default: configs/rewards/v11.toml, or the policy's).
+    #[arg(long, value_name = "CONFIG")]
+    pub reward: Option<PathBuf>,
     /// Policy file (ours or TorchScript); default: the bundled policy.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -143,14 +150,22 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         }
     };
     let mut policy = None;
-    let mut task = TaskConfig::load(&default_configs_dir().join("task.toml"))?;
-    let mut reward = RewardConfig::load(&default_configs_dir().join("rewards").join("v11.toml"))?;
+    let task_path = args
+        .task
+        .clone()
+        .unwrap_or_else(|| default_configs_dir().join("task.toml"));
+    let reward_path = args
+        .reward
+        .clone()
+        .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
+    let mut task = TaskConfig::load(&task_path)?;
+    let mut reward = RewardConfig::load(&reward_path)?;
     if args.driver == StartDriver::Policy || args.policy.is_some() {
         let path = args.policy.clone().unwrap_or_else(bundled_policy);
         let probe = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
         match LoadedPolicy::load(&path, probe.observation_space().dim()) {
             Ok(p) => {
-                if let LoadedPolicy::Native(native) = &p {
+                if let (LoadedPolicy::Native(native), None, None) = (&p, &args.task, &args.reward) {
                     let rec = &native.meta.config;
                     task = toml::from_str(&rec.task_toml).context("the policy's recorded task")?;
                     reward =
@@ -257,6 +272,7 @@ impl PluginGroup for So101LabPlugins {
                 recordings: self.args.record_dir.clone(),
             })
             .add(shortcuts::ShortcutsPlugin)
+            .add(teleop::TeleopPlugin)
             .add(capture::CapturePlugin {
                 screenshot: self.args.screenshot.clone(),
                 frames: self.args.frames,
@@ -326,12 +342,12 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
         .init_resource::<overlays::OverlaySettings>()
         .init_resource::<scene_render::GroupVisibility>()
         .init_resource::<ui::OpenPanels>()
-        .init_resource::<shortcuts::KeyCapture>()
         .init_resource::<policy_plots::PlotHistory>()
         .add_plugins(replay::ReplayPlugin {
             episode: args.episode.clone(),
             recordings: args.record_dir.clone(),
         })
-        .init_resource::<ButtonInput<KeyCode>>();
+        .init_resource::<ButtonInput<KeyCode>>()
+        .add_plugins((shortcuts::ShortcutsPlugin, teleop::TeleopPlugin));
     Ok(app)
 }

@@ -37,6 +37,15 @@ pub enum SimCommand {
     SetDriver(DriverKind),
     /// Start or stop recording the live session (one episode file per episode).
     SetRecording(bool),
+    /// Teleoperate: drive the TCP toward `target` (world, metres) with gripper action `gripper`.
+    Teleop {
+        /// TCP goal.
+        target: [f64; 3],
+        /// Gripper action, -1 closed .. 1 open.
+        gripper: f64,
+    },
+    /// Jog by joint: servo targets, `ALL_JOINTS` order, radians.
+    JogJoints([f64; 6]),
 }
 
 /// Which driver [`SimCommand::SetDriver`] selects.
@@ -271,6 +280,14 @@ pub fn apply_sim_commands(
                 rebuild(&mut sim, &mut loaded, &mut messages, *cfg, path);
             }
             SimCommand::SetDriver(kind) => set_driver(&mut sim, kind),
+            SimCommand::Teleop { target, gripper } => {
+                park_policy(&mut sim);
+                sim.session.driver = Driver::Teleop { target, gripper };
+            }
+            SimCommand::JogJoints(targets) => {
+                park_policy(&mut sim);
+                sim.session.driver = Driver::Joints { targets };
+            }
             SimCommand::SetRecording(on) => {
                 let dir = dir
                     .as_ref()
@@ -295,11 +312,16 @@ pub fn apply_sim_commands(
     }
 }
 
-fn set_driver(sim: &mut SimResource, kind: DriverKind) {
+/// Moves a policy driver aside (kept for later), leaving `Hold`.
+fn park_policy(sim: &mut SimResource) {
     let current = std::mem::replace(&mut sim.session.driver, Driver::Hold);
     if matches!(current, Driver::Policy { .. }) {
         sim.parked_policy = Some(current);
     }
+}
+
+fn set_driver(sim: &mut SimResource, kind: DriverKind) {
+    park_policy(sim);
     sim.session.driver = match kind {
         DriverKind::Hold => Driver::Hold,
         DriverKind::Scripted => Driver::Scripted(CartesianPickPolicy::new()),

@@ -140,6 +140,7 @@ pub struct ShellState<'w> {
     timeline: Res<'w, ReplayTimeline>,
     timeline_queue: ResMut<'w, TimelineQueue>,
     recordings: Res<'w, RecordingsDir>,
+    teleop: ResMut<'w, super::teleop::TeleopState>,
 }
 
 fn shell_ui(
@@ -207,6 +208,7 @@ fn shell_ui(
     }
     if s.panels.shell {
         hud_ui(&ctx, free, &s);
+        super::teleop::teleop_hud_ui(&ctx, free, &s.teleop, &s.snap, &s.loaded);
         if let (Some(texture), Some(cam)) = (pip, s.cameras.pip) {
             pip_ui(
                 &ctx,
@@ -455,6 +457,12 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
             }
         }
     });
+    ui.separator();
+    egui::CollapsingHeader::new("Jog and teleop")
+        .default_open(false)
+        .show(ui, |ui| {
+            super::teleop::jog_panel_ui(ui, &mut s.teleop, &s.snap, &s.loaded, &mut s.queue);
+        });
     ui.separator();
     ui.heading("Cameras");
     camera_ui(ui, s);

@@ -18,6 +18,8 @@ pub const GRASPFRAME_COLOR: Rgba = [0.1, 0.85, 1.0, 1.0];
 pub const IK_TARGET_COLOR: Rgba = [1.0, 0.9, 0.1, 1.0];
 /// The scripted pick's target.
 pub const PICK_TARGET_COLOR: Rgba = [0.2, 1.0, 0.3, 1.0];
+/// The teleoperation goal.
+pub const TELEOP_TARGET_COLOR: Rgba = [1.0, 0.55, 0.1, 1.0];
 /// A contact point.
 pub const CONTACT_COLOR: Rgba = [1.0, 0.25, 0.2, 1.0];
 /// A pad-cube contact point (the ones a good grasp is made of).
@@ -30,11 +32,12 @@ pub const FORCE_COLOR: Rgba = [1.0, 0.6, 0.0, 1.0];
 pub const SELECTED_COLOR: Rgba = [1.0, 1.0, 1.0, 1.0];
 
 /// Every overlay colour with what it means, for the legend.
-pub const LEGEND: [(&str, Rgba); 9] = [
+pub const LEGEND: [(&str, Rgba); 10] = [
     ("gripperframe (TCP)", GRIPPERFRAME_COLOR),
     ("graspframe", GRASPFRAME_COLOR),
     ("IK target", IK_TARGET_COLOR),
     ("scripted pick target", PICK_TARGET_COLOR),
+    ("teleop goal", TELEOP_TARGET_COLOR),
     ("contact point", CONTACT_COLOR),
     ("pad-cube contact", PAD_CONTACT_COLOR),
     ("contact normal", NORMAL_COLOR),
@@ -148,6 +151,18 @@ pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
             at: f32x3(t),
             text: "IK target".into(),
             color: IK_TARGET_COLOR,
+        });
+    }
+    if let Some(t) = a.teleop_target {
+        out.push(Primitive::Sphere {
+            center: f32x3(t),
+            radius: SITE_MARKER_RADIUS * 1.2,
+            color: TELEOP_TARGET_COLOR,
+        });
+        out.push(Primitive::Label {
+            at: f32x3(t),
+            text: "teleop goal".into(),
+            color: TELEOP_TARGET_COLOR,
         });
     }
     if let Some(t) = a.pick_target {

@@ -15,6 +15,9 @@ pub struct Annotations {
     pub pick_target: Option<[f64; 3]>,
     /// The scripted pick's current phase name.
     pub pick_phase: Option<String>,
+    /// Where a person teleoperating wants the TCP.
+    #[serde(default)]
+    pub teleop_target: Option<[f64; 3]>,
 }
 
 /// Everything the view shows about one physics state.
