@@ -131,7 +131,7 @@ fn show_plot<'a>(
     let r = plot(id, height).show(ui, move |p| {
         add(p);
         if let Some(c) = cursor {
-            p.vline(egui_plot::VLine::new("cursor", c as f64).color(egui::Color32::WHITE));
+            p.vline(egui_plot::VLine::new("", c as f64).color(egui::Color32::WHITE));
         }
         p.pointer_coordinate()
     });

@@ -633,14 +633,15 @@ fn hud_ui(ctx: &egui::Context, free: egui::Rect, s: &ShellState) {
         .interactable(false)
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
+                let state = match &s.timeline.replay {
+                    Some(r) => format!("REPLAY {}/{}", r.cursor(), r.len() - 1),
+                    None if s.clock.is_paused => "PAUSED".to_owned(),
+                    None => "running".to_owned(),
+                };
+                let recording = if session.is_recording() { "  REC" } else { "" };
                 ui.monospace(format!(
-                    "t {:7.3} s  {}  speed {}",
+                    "t {:7.3} s  {state}  speed {}{recording}",
                     s.snap.0.time,
-                    if s.clock.is_paused {
-                        "PAUSED"
-                    } else {
-                        "running"
-                    },
                     speed_label(s.clock.speed)
                 ));
                 ui.monospace(format!(
