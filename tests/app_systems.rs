@@ -360,3 +360,57 @@ fn teleop_keys_never_fire_viewer_shortcuts() {
         "] switched the camera"
     );
 }
+
+#[test]
+fn policy_loads_from_a_file_samples_on_request_and_a_bad_file_is_an_error() {
+    let mut app = app(&[]);
+    let dir = std::env::temp_dir().join(format!("so101-app-pol-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("broken.safetensors");
+    std::fs::write(&bad, b"\x00\x01 not tensors").expect("write");
+    push(&mut app, SimCommand::LoadPolicy(bad));
+    fixed_step(&mut app);
+    let errors = app.world().resource::<AppMessages>().items.clone();
+    assert!(
+        errors
+            .iter()
+            .any(|(m, e)| *e && m.contains("broken.safetensors")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        app.world().resource::<SimResource>().session.driver.name(),
+        "hold"
+    );
+    // The bundled policy loads (the default task has its observation layout).
+    let bundled = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/policies/lift_sac.safetensors");
+    push(&mut app, SimCommand::LoadPolicy(bundled));
+    push(&mut app, SimCommand::StepOnce);
+    fixed_step(&mut app);
+    let sim = app.world().resource::<SimResource>();
+    assert_eq!(sim.session.driver.name(), "policy");
+    let last = sim.session.last().expect("a policy step");
+    let out = last.outputs.as_ref().expect("policy outputs");
+    let mean: Vec<f64> = out.mean.iter().map(|m| m.tanh()).collect();
+    let gap = |a: &[f64; 4], m: &[f64]| {
+        a.iter()
+            .zip(m)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        gap(&last.action, &mean) < 1e-6,
+        "deterministic != tanh(mean)"
+    );
+    push(&mut app, SimCommand::SetSampled(true));
+    push(&mut app, SimCommand::StepOnce);
+    fixed_step(&mut app);
+    let sim = app.world().resource::<SimResource>();
+    let last = sim.session.last().expect("a policy step");
+    let out = last.outputs.as_ref().expect("policy outputs");
+    let mean: Vec<f64> = out.mean.iter().map(|m| m.tanh()).collect();
+    assert!(
+        gap(&last.action, &mean) > 1e-3,
+        "sampled actions equal the mean"
+    );
+}

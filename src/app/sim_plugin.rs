@@ -46,6 +46,10 @@ pub enum SimCommand {
     },
     /// Jog by joint: servo targets, `ALL_JOINTS` order, radians.
     JogJoints([f64; 6]),
+    /// Sample policy actions from the Gaussian (true) or take its mean.
+    SetSampled(bool),
+    /// Load a policy file (ours or TorchScript) and let it drive.
+    LoadPolicy(PathBuf),
 }
 
 /// Which driver [`SimCommand::SetDriver`] selects.
@@ -284,6 +288,18 @@ pub fn apply_sim_commands(
                 park_policy(&mut sim);
                 sim.session.driver = Driver::Teleop { target, gripper };
             }
+            SimCommand::SetSampled(on) => {
+                let r = &mut *sim;
+                for d in [Some(&mut r.session.driver), r.parked_policy.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Driver::Policy { sampled, .. } = d {
+                        *sampled = on;
+                    }
+                }
+            }
+            SimCommand::LoadPolicy(path) => load_policy(&mut sim, &mut messages, &path),
             SimCommand::JogJoints(targets) => {
                 park_policy(&mut sim);
                 sim.session.driver = Driver::Joints { targets };
@@ -309,6 +325,24 @@ pub fn apply_sim_commands(
                 }
             }
         }
+    }
+}
+
+fn load_policy(sim: &mut SimResource, messages: &mut AppMessages, path: &std::path::Path) {
+    let names = sim.session.env().observation_space().names.clone();
+    let loaded = crate::session::LoadedPolicy::load(path, names.len()).and_then(|p| {
+        if let crate::session::LoadedPolicy::Native(native) = &p {
+            native.check_layout(&names, path)?;
+        }
+        Ok(p)
+    });
+    match loaded {
+        Ok(p) => {
+            sim.parked_policy = None;
+            sim.session.driver = Driver::policy(p, false);
+            messages.info(format!("policy {} drives the arm", path.display()));
+        }
+        Err(e) => messages.error(format!("{e}; keeping the current driver")),
     }
 }
 

@@ -35,6 +35,8 @@ pub struct OpenPanels {
     pub plots: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
+    /// Scene config being edited, with the scene generation it started from.
+    pub scene_draft: Option<(u64, crate::config::SceneConfig)>,
 }
 
 impl Default for OpenPanels {
@@ -46,6 +48,7 @@ impl Default for OpenPanels {
             help: false,
             plots: true,
             seed_text: "0".into(),
+            scene_draft: None,
         }
     }
 }
@@ -64,6 +67,7 @@ pub struct DialogResults {
 enum DialogResult {
     Scene(Option<PathBuf>),
     Episode(Option<PathBuf>),
+    Policy(Option<PathBuf>),
 }
 
 impl Default for DialogResults {
@@ -235,6 +239,16 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
                 open_scene_dialog(&s.dialogs);
                 ui.close();
             }
+            if ui.button("Open policy...").clicked() {
+                let tx = s.dialogs.tx.clone();
+                std::thread::spawn(move || {
+                    let picked = rfd::FileDialog::new()
+                        .add_filter("policy", &["safetensors", "pt", "ts"])
+                        .pick_file();
+                    let _ = tx.send(DialogResult::Policy(picked));
+                });
+                ui.close();
+            }
             if ui.button("Open episode...").clicked() {
                 open_episode_dialog(&s.dialogs, s.recordings.0.clone());
                 ui.close();
@@ -397,7 +411,10 @@ fn poll_dialogs(
         match result {
             DialogResult::Scene(Some(path)) => queue.push(SimCommand::LoadScene(path)),
             DialogResult::Episode(Some(path)) => timeline.0.push(TimelineCommand::Open(path)),
-            DialogResult::Scene(None) | DialogResult::Episode(None) => {
+            DialogResult::Policy(Some(path)) => queue.push(SimCommand::LoadPolicy(path)),
+            DialogResult::Scene(None)
+            | DialogResult::Episode(None)
+            | DialogResult::Policy(None) => {
                 messages.info("no file chosen");
             }
         }
@@ -457,7 +474,19 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
             }
         }
     });
+    if let crate::session::Driver::Policy { sampled, .. } = &s.sim.session.driver {
+        let mut on = *sampled;
+        if ui
+            .checkbox(&mut on, "sample actions (off: deterministic mean)")
+            .changed()
+        {
+            s.queue.push(SimCommand::SetSampled(on));
+        }
+    }
     ui.separator();
+    egui::CollapsingHeader::new("Scene (live edit)")
+        .default_open(false)
+        .show(ui, |ui| scene_edit_ui(ui, s));
     egui::CollapsingHeader::new("Jog and teleop")
         .default_open(false)
         .show(ui, |ui| {
@@ -480,6 +509,52 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     ui.separator();
     ui.heading("Overlays");
     overlay_controls_ui(ui, s);
+}
+
+/// Edits the contact-relevant scene values; "Apply" rebuilds the scene and keeps the state.
+fn scene_edit_ui(ui: &mut egui::Ui, s: &mut ShellState) {
+    let current = s.loaded.config.clone();
+    let generation = s.loaded.generation;
+    if s.panels
+        .scene_draft
+        .as_ref()
+        .is_none_or(|(g, _)| *g != generation)
+    {
+        s.panels.scene_draft = Some((generation, current.clone()));
+    }
+    let Some((_, draft)) = s.panels.scene_draft.as_mut() else {
+        return;
+    };
+    let mut protrusion_mm = draft.pads.protrusion_m * 1e3;
+    ui.add(egui::Slider::new(&mut draft.contact.pad_friction[0], 0.1..=3.0).text("pad friction"));
+    ui.add(egui::Slider::new(&mut draft.cube.friction[0], 0.1..=3.0).text("cube friction"));
+    ui.add(egui::Slider::new(&mut protrusion_mm, -0.5..=0.5).text("pad protrusion mm"));
+    draft.pads.protrusion_m = protrusion_mm * 1e-3;
+    ui.add(
+        egui::Slider::new(&mut draft.contact.pad_solref[0], 0.002..=0.05)
+            .logarithmic(true)
+            .text("pad solref time const"),
+    );
+    ui.add(egui::Slider::new(&mut draft.contact.pad_solimp[0], 0.5..=0.9999).text("pad solimp d0"));
+    ui.add(
+        egui::Slider::new(&mut draft.contact.pad_solimp[1], 0.5..=0.9999).text("pad solimp dwidth"),
+    );
+    let edited = *draft != current;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(edited, egui::Button::new("Apply (rebuild, keep state)"))
+            .clicked()
+        {
+            s.queue
+                .push(SimCommand::ApplySceneConfig(Box::new(draft.clone())));
+        }
+        if ui
+            .add_enabled(edited, egui::Button::new("Revert"))
+            .clicked()
+        {
+            *draft = current.clone();
+        }
+    });
 }
 
 fn speed_label(v: f64) -> String {
