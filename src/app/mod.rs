@@ -10,6 +10,7 @@ pub mod cameras;
 pub mod capture;
 pub mod materials;
 pub mod overlays;
+mod panels;
 pub mod policy_plots;
 pub mod replay;
 pub mod scene_render;

@@ -10,15 +10,16 @@ use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, EguiTextureHandle, egui};
 
-use super::cameras::{CameraSettings, MainCamera, PIP_SIZE, PipImage, ViewMode, ViewportRect};
+use super::cameras::{CameraSettings, MainCamera, PipImage, ViewMode, ViewportRect};
 use super::overlays::{OverlayLabels, OverlaySettings};
+use super::panels;
 use super::replay::{RecordingsDir, ReplayTimeline, TimelineCommand, TimelineQueue};
 use super::scene_render::GroupVisibility;
 use super::sim_plugin::{
     AppMessages, DriverKind, LatestSnapshot, LoadedScene, SPEEDS, SimClock, SimCommand,
     SimCommandQueue, SimResource,
 };
-use crate::overlay::{LEGEND, Rgba, is_pad_cube};
+use crate::overlay::{LEGEND, Rgba};
 
 /// Which parts of the shell are open.
 #[derive(Resource, Debug, Clone)]
@@ -116,7 +117,7 @@ pub const KEY_HELP: [(&str, &str); 13] = [
     ("F1", "this help"),
 ];
 
-fn c32(c: Rgba) -> egui::Color32 {
+pub(super) fn c32(c: Rgba) -> egui::Color32 {
     let b = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     egui::Color32::from_rgba_unmultiplied(b(c[0]), b(c[1]), b(c[2]), b(c[3]))
 }
@@ -124,27 +125,27 @@ fn c32(c: Rgba) -> egui::Color32 {
 /// Everything the shell reads and writes, bundled to keep the system signature short.
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct ShellState<'w> {
-    panels: ResMut<'w, OpenPanels>,
-    overlays: ResMut<'w, OverlaySettings>,
-    cameras: ResMut<'w, CameraSettings>,
-    groups: ResMut<'w, GroupVisibility>,
-    queue: ResMut<'w, SimCommandQueue>,
-    messages: ResMut<'w, AppMessages>,
-    rect: ResMut<'w, ViewportRect>,
-    over_ui: ResMut<'w, PointerOverUi>,
-    clock: Res<'w, SimClock>,
-    snap: Res<'w, LatestSnapshot>,
-    loaded: Res<'w, LoadedScene>,
-    sim: Res<'w, SimResource>,
-    labels: Res<'w, OverlayLabels>,
-    diagnostics: Res<'w, DiagnosticsStore>,
-    dialogs: Res<'w, DialogResults>,
-    pip: Option<Res<'w, PipImage>>,
-    history: Res<'w, super::policy_plots::PlotHistory>,
-    timeline: Res<'w, ReplayTimeline>,
-    timeline_queue: ResMut<'w, TimelineQueue>,
-    recordings: Res<'w, RecordingsDir>,
-    teleop: ResMut<'w, super::teleop::TeleopState>,
+    pub(super) panels: ResMut<'w, OpenPanels>,
+    pub(super) overlays: ResMut<'w, OverlaySettings>,
+    pub(super) cameras: ResMut<'w, CameraSettings>,
+    pub(super) groups: ResMut<'w, GroupVisibility>,
+    pub(super) queue: ResMut<'w, SimCommandQueue>,
+    pub(super) messages: ResMut<'w, AppMessages>,
+    pub(super) rect: ResMut<'w, ViewportRect>,
+    pub(super) over_ui: ResMut<'w, PointerOverUi>,
+    pub(super) clock: Res<'w, SimClock>,
+    pub(super) snap: Res<'w, LatestSnapshot>,
+    pub(super) loaded: Res<'w, LoadedScene>,
+    pub(super) sim: Res<'w, SimResource>,
+    pub(super) labels: Res<'w, OverlayLabels>,
+    pub(super) diagnostics: Res<'w, DiagnosticsStore>,
+    pub(super) dialogs: Res<'w, DialogResults>,
+    pub(super) pip: Option<Res<'w, PipImage>>,
+    pub(super) history: Res<'w, super::policy_plots::PlotHistory>,
+    pub(super) timeline: Res<'w, ReplayTimeline>,
+    pub(super) timeline_queue: ResMut<'w, TimelineQueue>,
+    pub(super) recordings: Res<'w, RecordingsDir>,
+    pub(super) teleop: ResMut<'w, super::teleop::TeleopState>,
 }
 
 fn shell_ui(
@@ -177,7 +178,7 @@ fn shell_ui(
                 });
         }
         if s.timeline.is_active() {
-            egui::Panel::bottom("timeline").show(&mut root, |ui| timeline_ui(ui, &mut s));
+            egui::Panel::bottom("timeline").show(&mut root, |ui| panels::timeline_ui(ui, &mut s));
         }
         if s.panels.plots {
             let cursor = s.timeline.replay.as_ref().map(|r| r.cursor());
@@ -196,7 +197,7 @@ fn shell_ui(
             egui::Panel::bottom("contacts")
                 .resizable(true)
                 .default_size(150.0_f32.min(window.y * 0.22))
-                .show(&mut root, |ui| contact_table_ui(ui, &mut s));
+                .show(&mut root, |ui| panels::contact_table_ui(ui, &mut s));
         }
     }
     let free = root.available_rect_before_wrap();
@@ -211,23 +212,23 @@ fn shell_ui(
         s.rect.0 = new_rect;
     }
     if s.panels.shell {
-        hud_ui(&ctx, free, &s);
+        panels::hud_ui(&ctx, free, &s);
         super::teleop::teleop_hud_ui(&ctx, free, &s.teleop, &s.snap, &s.loaded);
         if let (Some(texture), Some(cam)) = (pip, s.cameras.pip) {
-            pip_ui(
+            panels::pip_ui(
                 &ctx,
                 free,
                 texture,
                 &mode_label(&ViewMode::Mjcf(cam), &s.loaded),
             );
         }
-        messages_ui(&ctx, &mut s);
+        panels::messages_ui(&ctx, &mut s);
     }
     if s.panels.help {
-        help_ui(&ctx, &mut s.panels.help);
+        panels::help_ui(&ctx, &mut s.panels.help);
     }
     if let Ok((cam, gt)) = camera.single() {
-        labels_ui(&ctx, cam, gt, &s.labels);
+        panels::labels_ui(&ctx, cam, gt, &s.labels);
     }
     Ok(())
 }
@@ -312,89 +313,6 @@ fn open_episode_dialog(dialogs: &DialogResults, dir: PathBuf) {
             .set_directory(dir)
             .pick_file();
         let _ = tx.send(DialogResult::Episode(picked));
-    });
-}
-
-fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
-    let Some(r) = s.timeline.replay.as_ref() else {
-        return;
-    };
-    let (cursor, last) = (r.cursor(), r.len() - 1);
-    let q = &mut s.timeline_queue.0;
-    ui.horizontal(|ui| {
-        ui.strong("Replay");
-        ui.label(r.path.display().to_string());
-        if ui.button("Back to live").clicked() {
-            q.push(TimelineCommand::Close);
-        }
-    });
-    ui.horizontal(|ui| {
-        if ui.button("|<").clicked() {
-            q.push(TimelineCommand::Seek(0));
-        }
-        if ui.button("<").clicked() {
-            q.push(TimelineCommand::StepBy(-1));
-        }
-        let play = if s.timeline.playing { "Pause" } else { "Play" };
-        if ui.button(play).clicked() {
-            q.push(TimelineCommand::Play(!s.timeline.playing));
-        }
-        if ui.button(">").clicked() {
-            q.push(TimelineCommand::StepBy(1));
-        }
-        if ui.button(">|").clicked() {
-            q.push(TimelineCommand::Seek(last));
-        }
-        let mut speed = s.timeline.speed;
-        egui::ComboBox::from_id_salt("replay_speed")
-            .selected_text(speed_label(speed))
-            .show_ui(ui, |ui| {
-                for v in [1.0 / 16.0, 0.25, 0.5, 1.0, 2.0, 4.0, 16.0] {
-                    ui.selectable_value(&mut speed, v, speed_label(v));
-                }
-            });
-        if speed != s.timeline.speed {
-            q.push(TimelineCommand::SetSpeed(speed));
-        }
-        let mut k = cursor;
-        let width = (ui.available_width() - 20.0).max(100.0);
-        ui.spacing_mut().slider_width = width;
-        if ui
-            .add(egui::Slider::new(&mut k, 0..=last).text("step"))
-            .changed()
-        {
-            q.push(TimelineCommand::Seek(k));
-        }
-    });
-    ui.horizontal(|ui| {
-        let m = s.timeline.markers;
-        for (name, at) in [
-            ("grasp", m.grasp),
-            ("lift > 0.08 m", m.lift),
-            ("drop", m.drop),
-        ] {
-            match at {
-                Some(k) => {
-                    if ui.button(format!("{name} @ {k}")).clicked() {
-                        q.push(TimelineCommand::Seek(k));
-                    }
-                }
-                None => {
-                    ui.label(egui::RichText::new(format!("no {name}")).weak());
-                }
-            }
-        }
-        ui.separator();
-        ui.label(format!("take over at step {cursor} with"));
-        for (kind, name) in [
-            (DriverKind::Hold, "hold"),
-            (DriverKind::Scripted, "scripted pick"),
-            (DriverKind::Policy, "policy"),
-        ] {
-            if ui.button(name).clicked() {
-                q.push(TimelineCommand::TakeOver(kind));
-            }
-        }
     });
 }
 
@@ -486,7 +404,7 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     ui.separator();
     egui::CollapsingHeader::new("Scene (live edit)")
         .default_open(false)
-        .show(ui, |ui| scene_edit_ui(ui, s));
+        .show(ui, |ui| panels::scene_edit_ui(ui, s));
     egui::CollapsingHeader::new("Jog and teleop")
         .default_open(false)
         .show(ui, |ui| {
@@ -511,53 +429,7 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     overlay_controls_ui(ui, s);
 }
 
-/// Edits the contact-relevant scene values; "Apply" rebuilds the scene and keeps the state.
-fn scene_edit_ui(ui: &mut egui::Ui, s: &mut ShellState) {
-    let current = s.loaded.config.clone();
-    let generation = s.loaded.generation;
-    if s.panels
-        .scene_draft
-        .as_ref()
-        .is_none_or(|(g, _)| *g != generation)
-    {
-        s.panels.scene_draft = Some((generation, current.clone()));
-    }
-    let Some((_, draft)) = s.panels.scene_draft.as_mut() else {
-        return;
-    };
-    let mut protrusion_mm = draft.pads.protrusion_m * 1e3;
-    ui.add(egui::Slider::new(&mut draft.contact.pad_friction[0], 0.1..=3.0).text("pad friction"));
-    ui.add(egui::Slider::new(&mut draft.cube.friction[0], 0.1..=3.0).text("cube friction"));
-    ui.add(egui::Slider::new(&mut protrusion_mm, -0.5..=0.5).text("pad protrusion mm"));
-    draft.pads.protrusion_m = protrusion_mm * 1e-3;
-    ui.add(
-        egui::Slider::new(&mut draft.contact.pad_solref[0], 0.002..=0.05)
-            .logarithmic(true)
-            .text("pad solref time const"),
-    );
-    ui.add(egui::Slider::new(&mut draft.contact.pad_solimp[0], 0.5..=0.9999).text("pad solimp d0"));
-    ui.add(
-        egui::Slider::new(&mut draft.contact.pad_solimp[1], 0.5..=0.9999).text("pad solimp dwidth"),
-    );
-    let edited = *draft != current;
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(edited, egui::Button::new("Apply (rebuild, keep state)"))
-            .clicked()
-        {
-            s.queue
-                .push(SimCommand::ApplySceneConfig(Box::new(draft.clone())));
-        }
-        if ui
-            .add_enabled(edited, egui::Button::new("Revert"))
-            .clicked()
-        {
-            *draft = current.clone();
-        }
-    });
-}
-
-fn speed_label(v: f64) -> String {
+pub(super) fn speed_label(v: f64) -> String {
     if v < 1.0 {
         format!("1/{:.0}x", 1.0 / v)
     } else {
@@ -565,7 +437,7 @@ fn speed_label(v: f64) -> String {
     }
 }
 
-fn mode_label(mode: &ViewMode, loaded: &LoadedScene) -> String {
+pub(super) fn mode_label(mode: &ViewMode, loaded: &LoadedScene) -> String {
     let body = |b: usize| {
         if b == loaded.handles.cube_body {
             "cube"
@@ -632,187 +504,6 @@ fn overlay_controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
                 ui.painter().rect_filled(rect, 2.0, c32(c));
                 ui.label(name);
             });
-        }
-    }
-}
-
-fn contact_table_ui(ui: &mut egui::Ui, s: &mut ShellState) {
-    let contacts = &s.snap.0.contacts;
-    let g = &s.snap.0.grasp;
-    ui.horizontal(|ui| {
-        ui.strong(format!("{} contacts", contacts.len()));
-        ui.label(format!(
-            "static pad {}  moving pad {}  grasping {}  deepest hand penetration {:.2} mm",
-            yes(g.static_pad_contact),
-            yes(g.moving_pad_contact),
-            yes(g.grasping),
-            g.max_hand_penetration * 1e3
-        ));
-    });
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        egui::Grid::new("contact_grid")
-            .striped(true)
-            .num_columns(6)
-            .show(ui, |ui| {
-                for h in [
-                    "pair",
-                    "normal force N",
-                    "tangent N",
-                    "cone use",
-                    "penetration mm",
-                    "",
-                ] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                for (i, c) in contacts.iter().enumerate() {
-                    let selected = s.overlays.selected_contact == Some(i);
-                    let pad = is_pad_cube(c, &s.loaded.handles);
-                    let mut pair = egui::RichText::new(format!("{} / {}", c.name1, c.name2));
-                    if pad {
-                        pair = pair.color(c32(crate::overlay::PAD_CONTACT_COLOR));
-                    }
-                    if ui.selectable_label(selected, pair).clicked() {
-                        s.overlays.selected_contact = (!selected).then_some(i);
-                    }
-                    ui.label(format!("{:.3}", c.normal_force));
-                    ui.label(format!("{:.3}", c.tangent_force));
-                    let cone = c.cone_use();
-                    let txt = egui::RichText::new(format!("{cone:.2}"));
-                    ui.label(if cone > 0.9 {
-                        txt.color(egui::Color32::ORANGE)
-                    } else {
-                        txt
-                    });
-                    ui.label(format!("{:.3}", c.penetration * 1e3));
-                    ui.label(if pad { "pad-cube" } else { "" });
-                    ui.end_row();
-                }
-            });
-    });
-}
-
-fn yes(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
-
-fn hud_ui(ctx: &egui::Context, free: egui::Rect, s: &ShellState) {
-    let fps = s
-        .diagnostics
-        .get(&FrameTimeDiagnosticsPlugin::FPS)
-        .and_then(|d| d.smoothed())
-        .unwrap_or(0.0);
-    let session = &s.sim.session;
-    egui::Area::new(egui::Id::new("hud"))
-        .fixed_pos(free.min + egui::vec2(8.0, 8.0))
-        .interactable(false)
-        .show(ctx, |ui| {
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                let state = match &s.timeline.replay {
-                    Some(r) => format!("REPLAY {}/{}", r.cursor(), r.len() - 1),
-                    None if s.clock.is_paused => "PAUSED".to_owned(),
-                    None => "running".to_owned(),
-                };
-                let recording = if session.is_recording() { "  REC" } else { "" };
-                ui.monospace(format!(
-                    "t {:7.3} s  {state}  speed {}{recording}",
-                    s.snap.0.time,
-                    speed_label(s.clock.speed)
-                ));
-                ui.monospace(format!(
-                    "real-time factor {:.2}   {fps:.0} fps   {} contacts",
-                    s.clock.real_time_factor,
-                    s.snap.0.contacts.len()
-                ));
-                ui.monospace(format!(
-                    "driver {}  seed {}  step {}  return {:.2}",
-                    session.driver.name(),
-                    session.seed(),
-                    session.env().steps(),
-                    session.episode_return()
-                ));
-                ui.monospace(format!(
-                    "view {}   F1 help",
-                    mode_label(&s.cameras.mode, &s.loaded)
-                ));
-            });
-        });
-}
-
-fn pip_ui(ctx: &egui::Context, free: egui::Rect, texture: egui::TextureId, name: &str) {
-    let full = egui::vec2(PIP_SIZE.x as f32, PIP_SIZE.y as f32);
-    // Never cover more than ~40% of the view's width or height.
-    let size = full
-        * (free.width() * 0.4 / full.x)
-            .min(free.height() * 0.4 / full.y)
-            .min(1.0);
-    let pos = free.max - size - egui::vec2(10.0, 28.0);
-    egui::Area::new(egui::Id::new("pip"))
-        .fixed_pos(pos)
-        .interactable(false)
-        .show(ctx, |ui| {
-            egui::Frame::popup(ui.style())
-                .inner_margin(2.0)
-                .show(ui, |ui| {
-                    ui.label(egui::RichText::new(format!("{name} camera")).small());
-                    ui.image((texture, size));
-                });
-        });
-}
-
-fn messages_ui(ctx: &egui::Context, s: &mut ShellState) {
-    if !s.messages.items.iter().any(|(_, err)| *err) {
-        return;
-    }
-    let mut clear = false;
-    egui::Window::new("Messages")
-        .anchor(egui::Align2::CENTER_TOP, [0.0, 40.0])
-        .collapsible(false)
-        .show(ctx, |ui| {
-            for (m, err) in s.messages.items.iter().rev().take(8) {
-                let t = egui::RichText::new(m);
-                ui.label(if *err {
-                    t.color(egui::Color32::LIGHT_RED)
-                } else {
-                    t
-                });
-            }
-            clear = ui.button("Dismiss").clicked();
-        });
-    if clear {
-        s.messages.items.clear();
-    }
-}
-
-fn help_ui(ctx: &egui::Context, open: &mut bool) {
-    egui::Window::new("Keys")
-        .open(open)
-        .collapsible(false)
-        .show(ctx, |ui| {
-            egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
-                for (k, what) in KEY_HELP {
-                    ui.monospace(k);
-                    ui.label(what);
-                    ui.end_row();
-                }
-            });
-        });
-}
-
-fn labels_ui(ctx: &egui::Context, cam: &Camera, gt: &GlobalTransform, labels: &OverlayLabels) {
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Background,
-        egui::Id::new("world_labels"),
-    ));
-    for (at, text, colour) in &labels.0 {
-        if let Ok(p) = cam.world_to_viewport(gt, *at) {
-            painter.text(
-                egui::pos2(p.x + 10.0, p.y - 6.0),
-                egui::Align2::LEFT_BOTTOM,
-                text,
-                egui::FontId::proportional(13.0),
-                c32(*colour),
-            );
         }
     }
 }
