@@ -39,6 +39,33 @@ pub struct StepSample {
     pub std: Vec<f64>,
 }
 
+impl StepSample {
+    /// A sample from a step's info, reward, action and (policy) mean and std.
+    pub fn of(
+        info: &crate::task::StepInfo,
+        reward: f64,
+        cumulative: f64,
+        action: [f64; 4],
+        mean_std: (Vec<f64>, Vec<f64>),
+    ) -> Self {
+        Self {
+            step: info.step,
+            terms: info.reward_terms.values(),
+            total: reward,
+            cumulative,
+            cube_z: info.cube_pos[2],
+            flags: [
+                info.grasping,
+                info.static_pad_contact,
+                info.moving_pad_contact,
+            ],
+            action,
+            mean: mean_std.0,
+            std: mean_std.1,
+        }
+    }
+}
+
 /// The current episode's samples and the policy's inference times.
 #[derive(Resource, Debug, Default)]
 pub struct PlotHistory {
@@ -77,26 +104,19 @@ pub fn record_history(sim: Res<SimResource>, clock: Res<SimClock>, mut hist: Res
         hist.samples.clear();
     }
     let cumulative = hist.samples.back().map_or(0.0, |s| s.cumulative) + last.outcome.reward;
-    let (mean, std) = last
+    let mean_std = last
         .outputs
         .as_ref()
         .map(|o| (o.mean.clone(), o.std.clone()))
         .unwrap_or_default();
-    hist.samples.push_back(StepSample {
-        step: info.step,
-        terms: info.reward_terms.values(),
-        total: last.outcome.reward,
+    let reward = last.outcome.reward;
+    hist.samples.push_back(StepSample::of(
+        info,
+        reward,
         cumulative,
-        cube_z: info.cube_pos[2],
-        flags: [
-            info.grasping,
-            info.static_pad_contact,
-            info.moving_pad_contact,
-        ],
-        action: last.action,
-        mean,
-        std,
-    });
+        last.action,
+        mean_std,
+    ));
     while hist.samples.len() > HISTORY_LEN {
         hist.samples.pop_front();
     }

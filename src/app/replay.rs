@@ -193,26 +193,14 @@ fn fill_history(history: &mut PlotHistory, replay: &Replay) {
     let mut cumulative = 0.0;
     for s in &replay.episode.steps {
         cumulative += s.reward;
-        let (mean, std) = s
+        let mean_std = s
             .policy
             .as_ref()
             .map(|p| (p.mean.clone(), p.std.clone()))
             .unwrap_or_default();
-        history.samples.push_back(StepSample {
-            step: s.info.step,
-            terms: s.info.reward_terms.values(),
-            total: s.reward,
-            cumulative,
-            cube_z: s.info.cube_pos[2],
-            flags: [
-                s.info.grasping,
-                s.info.static_pad_contact,
-                s.info.moving_pad_contact,
-            ],
-            action: s.action,
-            mean,
-            std,
-        });
+        history.samples.push_back(StepSample::of(
+            &s.info, s.reward, cumulative, s.action, mean_std,
+        ));
     }
 }
 

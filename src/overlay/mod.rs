@@ -137,45 +137,28 @@ pub fn site_frames(snap: &SimSnapshot, sites: &[usize], length: f32) -> Vec<Prim
         .collect()
 }
 
-/// The IK target and the scripted pick's target with its phase.
+/// The IK target, the teleop goal and the scripted pick's target with its phase.
 pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
-    let mut out = Vec::new();
     let a = &snap.annotations;
-    if let Some(t) = a.ik_target {
+    let phase = format!("pick: {}", a.pick_phase.as_deref().unwrap_or("?"));
+    let mut out = Vec::new();
+    for (at, scale, color, text) in [
+        (a.ik_target, 1.4, IK_TARGET_COLOR, "IK target"),
+        (a.teleop_target, 1.2, TELEOP_TARGET_COLOR, "teleop goal"),
+        (a.pick_target, 1.8, PICK_TARGET_COLOR, phase.as_str()),
+    ] {
+        let Some(t) = at else {
+            continue;
+        };
         out.push(Primitive::Sphere {
             center: f32x3(t),
-            radius: SITE_MARKER_RADIUS * 1.4,
-            color: IK_TARGET_COLOR,
+            radius: SITE_MARKER_RADIUS * scale,
+            color,
         });
         out.push(Primitive::Label {
             at: f32x3(t),
-            text: "IK target".into(),
-            color: IK_TARGET_COLOR,
-        });
-    }
-    if let Some(t) = a.teleop_target {
-        out.push(Primitive::Sphere {
-            center: f32x3(t),
-            radius: SITE_MARKER_RADIUS * 1.2,
-            color: TELEOP_TARGET_COLOR,
-        });
-        out.push(Primitive::Label {
-            at: f32x3(t),
-            text: "teleop goal".into(),
-            color: TELEOP_TARGET_COLOR,
-        });
-    }
-    if let Some(t) = a.pick_target {
-        out.push(Primitive::Sphere {
-            center: f32x3(t),
-            radius: SITE_MARKER_RADIUS * 1.8,
-            color: PICK_TARGET_COLOR,
-        });
-        let phase = a.pick_phase.as_deref().unwrap_or("?");
-        out.push(Primitive::Label {
-            at: f32x3(t),
-            text: format!("pick: {phase}"),
-            color: PICK_TARGET_COLOR,
+            text: text.to_owned(),
+            color,
         });
     }
     out

@@ -56,12 +56,7 @@ impl CartesianPickPolicy {
             self.stage = Stage::Lift;
         }
         self.ticks += 1;
-        let cube = sim.cube_pose().pos;
-        let closing = sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
-        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
-            .try_normalize(1e-9)
-            .unwrap_or(Vector3::x());
-        let grasp = cube - self.jaw_clearance_m * closing_xy;
+        let grasp = self.grasp_point(env);
         let target = env.target();
         let scale = env.task().action_scale_m;
         let toward = |goal: Vector3<f64>, speed: f64| -> [f64; 3] {
@@ -98,13 +93,7 @@ impl CartesianPickPolicy {
 
     /// Where the current stage is driving the TCP, and the stage's name (for overlays).
     pub fn current_goal(&self, env: &LiftEnv) -> (Vector3<f64>, &'static str) {
-        let sim = env.sim();
-        let cube = sim.cube_pose().pos;
-        let closing = sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
-        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
-            .try_normalize(1e-9)
-            .unwrap_or(Vector3::x());
-        let grasp = cube - self.jaw_clearance_m * closing_xy;
+        let grasp = self.grasp_point(env);
         let target = env.target();
         match self.stage {
             Stage::Align => (grasp + Vector3::new(0.0, 0.0, self.above_m), "above"),
@@ -112,6 +101,16 @@ impl CartesianPickPolicy {
             Stage::Close => (target, "close"),
             Stage::Lift => (Vector3::new(target.x, target.y, self.lift_z), "lift"),
         }
+    }
+
+    /// The cube centre shifted toward the moving jaw (the static jaw must not hit the cube).
+    fn grasp_point(&self, env: &LiftEnv) -> Vector3<f64> {
+        let sim = env.sim();
+        let closing = sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
+        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
+            .try_normalize(1e-9)
+            .unwrap_or(Vector3::x());
+        sim.cube_pose().pos - self.jaw_clearance_m * closing_xy
     }
 
     fn advance(&mut self, stage: Stage) {
