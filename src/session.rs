@@ -104,6 +104,18 @@ impl Driver {
     }
 }
 
+/// A spring pulling a point of the cube toward a target (MuJoCo viewer's ctrl+drag).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Perturb {
+    /// The grabbed point in the cube's frame, metres.
+    pub local_point: [f64; 3],
+    /// Where the point is pulled, world frame.
+    pub target: [f64; 3],
+}
+
+/// Spring natural frequency of [`Perturb`], rad/s (stiffness and damping scale with mass).
+pub const PERTURB_OMEGA: f64 = 15.0;
+
 /// The last step taken.
 #[derive(Debug, Clone)]
 pub struct LiveStep {
@@ -156,6 +168,7 @@ pub struct LiveSession {
     last_error: Option<String>,
     act_time: (std::time::Duration, u32),
     recording: Option<Recording>,
+    perturb: Option<Perturb>,
     /// Episode files finished by the recorder, oldest first.
     pub recorded: Vec<PathBuf>,
 }
@@ -191,6 +204,7 @@ impl LiveSession {
             last_error: None,
             act_time: (std::time::Duration::ZERO, 0),
             recording: None,
+            perturb: None,
             recorded: Vec::new(),
         }
     }
@@ -269,6 +283,59 @@ impl LiveSession {
         self.last_error.as_deref()
     }
 
+    /// Starts, moves or (with `None`) ends a spring pull on the cube.
+    pub fn set_perturb(&mut self, perturb: Option<Perturb>) {
+        self.perturb = perturb;
+        if perturb.is_none() {
+            let body = self.env.sim().handles().cube_body;
+            self.env.sim_mut().set_body_wrench(body, [0.0; 6]);
+        }
+    }
+
+    /// The active spring pull, if any.
+    pub fn perturb(&self) -> Option<Perturb> {
+        self.perturb
+    }
+
+    /// World position of the grabbed point, if a pull is active.
+    pub fn perturb_point(&self) -> Option<[f64; 3]> {
+        let p = self.perturb?;
+        let pose = self.env.sim().cube_pose();
+        Some((pose.pos + pose.rot * nalgebra::Vector3::from(p.local_point)).into())
+    }
+
+    /// Sets the cube's applied wrench for the spring: critically damped, mass-scaled, carrying
+    /// the cube's weight, applied
+    /// at the grabbed point (MuJoCo applies `xfrc_applied` at the centre of mass, hence the
+    /// torque term).
+    fn apply_perturb(&mut self) {
+        let (Some(p), Some(point)) = (self.perturb, self.perturb_point()) else {
+            return;
+        };
+        let sim = self.env.sim();
+        let h = sim.handles();
+        let (body, dof) = (h.cube_body, h.cube_dof_adr);
+        let mass = sim.model().body_mass()[body];
+        let com = nalgebra::Vector3::from(sim.data().xipos()[body]);
+        let qvel = sim.data().qvel();
+        // Free joint: linear velocity in the world frame, angular velocity in the body frame.
+        let lin = nalgebra::Vector3::new(qvel[dof], qvel[dof + 1], qvel[dof + 2]);
+        let ang_local = nalgebra::Vector3::new(qvel[dof + 3], qvel[dof + 4], qvel[dof + 5]);
+        let ang = sim.cube_pose().rot * ang_local;
+        let k = mass * PERTURB_OMEGA * PERTURB_OMEGA;
+        let c = 2.0 * mass * PERTURB_OMEGA;
+        let point = nalgebra::Vector3::from(point);
+        // Damp the grabbed point's velocity, rotation included, or the cube swings about it.
+        let vel = lin + ang.cross(&(point - com));
+        // Carrying the cube's weight makes it follow the mouse instead of hanging g/w^2 below.
+        let gravity = nalgebra::Vector3::from(sim.model().opt().gravity);
+        let f = k * (nalgebra::Vector3::from(p.target) - point) - c * vel - mass * gravity;
+        let torque = (point - com).cross(&f);
+        self.env
+            .sim_mut()
+            .set_body_wrench(body, [f.x, f.y, f.z, torque.x, torque.y, torque.z]);
+    }
+
     /// Mean time the policy took to choose an action (observation in, action out).
     pub fn mean_act_time(&self) -> Option<std::time::Duration> {
         let (total, n) = self.act_time;
@@ -277,8 +344,13 @@ impl LiveSession {
 
     /// Starts episode `seed`; a scripted driver starts over.
     pub fn reset(&mut self, seed: u64) {
+        self.reset_at(seed, None);
+    }
+
+    /// Starts episode `seed` with the cube at (x, y, yaw radians) when given.
+    pub fn reset_at(&mut self, seed: u64, placement: Option<[f64; 3]>) {
         self.seed = seed;
-        self.obs = self.env.reset(seed);
+        self.obs = self.env.reset_at(seed, placement);
         self.episode_return = 0.0;
         self.last = None;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
@@ -352,6 +424,7 @@ impl LiveSession {
     /// (with `auto_reset`, and unless a person drives) starts the next seed. Returns the step
     /// taken; jogging by joint bypasses the env's action (and its reward), so returns `None`.
     pub fn step(&mut self) -> Option<&LiveStep> {
+        self.apply_perturb();
         if let Driver::Joints { targets } = self.driver {
             self.env.jog_joints(&targets);
             self.obs = self.env.observation().to_vec();
@@ -441,6 +514,9 @@ impl LiveSession {
         snap.annotations.ik_target = Some(self.env.target().into());
         if let Driver::Teleop { target, .. } = &self.driver {
             snap.annotations.teleop_target = Some(*target);
+        }
+        if let (Some(p), Some(point)) = (self.perturb, self.perturb_point()) {
+            snap.annotations.perturb = Some((point, p.target));
         }
         if let Driver::Scripted(p) = &self.driver {
             let (target, phase) = p.current_goal(&self.env);

@@ -225,6 +225,20 @@ fn a_branch_reopened_reproduces_its_recorded_states() {
     let k = 60;
     timeline(&mut app, TimelineCommand::Seek(k));
     timeline(&mut app, TimelineCommand::TakeOver(DriverKind::Scripted));
+    {
+        let hist = app
+            .world()
+            .resource::<so101_lab::app::policy_plots::PlotHistory>();
+        assert_eq!(
+            hist.comparison.len(),
+            original.steps.len(),
+            "original kept for comparison"
+        );
+        assert!(
+            hist.samples.iter().all(|s| s.step <= k),
+            "the branch keeps only steps <= {k}"
+        );
+    }
     for _ in 0..40 {
         fixed_step(&mut app);
     }

@@ -120,3 +120,78 @@ fn scripted_driver_grasps_and_overlays_follow_the_state() {
         assert!((a - e).abs() < 1e-5, "arrow {a} m for {e} m expected");
     }
 }
+
+#[test]
+fn mouse_spring_lifts_the_cube_and_letting_go_drops_it() {
+    use so101_lab::session::Perturb;
+    let cfg = default_configs_dir();
+    let mut task = TaskConfig::load(&cfg.join("task.toml")).expect("task");
+    // Arm at home, away from the cube, so nothing but the spring touches it.
+    task.reset_mode = so101_lab::task::ResetMode::Home;
+    let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
+    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 5);
+    session.auto_reset = false;
+    let start = session.env().sim().cube_pose().pos;
+    // Grab the top face's centre and pull it up and sideways, clear of the gripper above it.
+    let target = [start.x, start.y + 0.1, start.z + 0.08];
+    session.set_perturb(Some(Perturb {
+        local_point: [0.0, 0.0, 0.015],
+        target,
+    }));
+    for _ in 0..60 {
+        session.step();
+    }
+    let held = session.env().sim().cube_pose().pos;
+    let point = session.perturb_point().expect("active");
+    let err = (0..3)
+        .map(|i| (point[i] - target[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    println!(
+        "spring: grabbed point {:.1} mm from the mouse target",
+        err * 1e3
+    );
+    assert!(held.z > start.z + 0.05, "cube only at z {:.3}", held.z);
+    assert!(
+        err < 0.03,
+        "grabbed point {:.1} mm from the target",
+        err * 1e3
+    );
+    let snap = session.snapshot();
+    assert!(
+        snap.annotations.perturb.is_some(),
+        "the spring is not in the snapshot"
+    );
+    session.set_perturb(None);
+    for _ in 0..60 {
+        session.step();
+    }
+    let dropped = session.env().sim().cube_pose().pos;
+    assert!(
+        dropped.z < start.z + 0.005,
+        "cube still at z {:.3} after letting go",
+        dropped.z
+    );
+}
+
+#[test]
+fn reset_with_a_chosen_cube_position() {
+    let cfg = default_configs_dir();
+    let task = TaskConfig::load(&cfg.join("task.toml")).expect("task");
+    let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
+    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 5);
+    session.reset_at(9, Some([0.22, 0.05, 0.3]));
+    let p = session.env().sim().cube_pose();
+    assert!(
+        (p.pos.x - 0.22).abs() < 2e-3 && (p.pos.y - 0.05).abs() < 2e-3,
+        "cube at {:?}",
+        p.pos
+    );
+    // The arm was placed above that cube (full reset), and the seed is kept.
+    let tcp = session.env().sim().tcp_pose().pos;
+    assert!(
+        (tcp.x - 0.22).abs() < 0.02 && (tcp.y - 0.05).abs() < 0.02,
+        "TCP at {tcp:?}"
+    );
+    assert_eq!(session.seed(), 9);
+}

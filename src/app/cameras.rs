@@ -196,8 +196,22 @@ fn orbit_with_mouse(
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
     wants: Option<Res<EguiWantsInput>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    over_ui: Option<Res<super::ui::PointerOverUi>>,
 ) {
-    if wants.is_some_and(|w| w.wants_pointer_input() || w.is_pointer_over_area()) {
+    if wants.is_some_and(|w| w.wants_pointer_input() || w.is_pointer_over_area())
+        || over_ui.is_some_and(|o| o.0)
+    {
+        return;
+    }
+    // Ctrl and Shift drags belong to picking (cube spring, teleop goal).
+    let modifier = [
+        KeyCode::ControlLeft,
+        KeyCode::ControlRight,
+        KeyCode::ShiftLeft,
+        KeyCode::ShiftRight,
+    ];
+    if keys.any_pressed(modifier) && buttons.pressed(MouseButton::Left) {
         return;
     }
     if matches!(settings.mode, ViewMode::Mjcf(_)) {

@@ -11,6 +11,7 @@ pub mod capture;
 pub mod materials;
 pub mod overlays;
 mod panels;
+pub mod picking;
 pub mod policy_plots;
 pub mod replay;
 pub mod scene_render;
@@ -274,6 +275,7 @@ impl PluginGroup for So101LabPlugins {
             })
             .add(shortcuts::ShortcutsPlugin)
             .add(teleop::TeleopPlugin)
+            .add(picking::PickingPlugin)
             .add(capture::CapturePlugin {
                 screenshot: self.args.screenshot.clone(),
                 frames: self.args.frames,

@@ -71,8 +71,19 @@ impl StepSample {
 pub struct PlotHistory {
     /// Samples, oldest first.
     pub samples: VecDeque<StepSample>,
+    /// The episode a live branch was taken from, drawn dashed for comparison.
+    pub comparison: Vec<StepSample>,
     /// Steps seen (to notice new ones).
     seen_steps: u64,
+}
+
+impl PlotHistory {
+    /// Starts a branch at step `k` of the samples shown: they become the comparison, and the
+    /// first `k` stay as the branch's own past.
+    pub fn branch_at(&mut self, k: usize) {
+        self.comparison = self.samples.iter().cloned().collect();
+        self.samples.retain(|s| s.step <= k);
+    }
 }
 
 /// Live plots of the driver.
@@ -102,6 +113,7 @@ pub fn record_history(sim: Res<SimResource>, clock: Res<SimClock>, mut hist: Res
     let new_episode = hist.samples.back().is_none_or(|s| info.step <= s.step);
     if new_episode {
         hist.samples.clear();
+        hist.comparison.clear();
     }
     let cumulative = hist.samples.back().map_or(0.0, |s| s.cumulative) + last.outcome.reward;
     let mean_std = last
@@ -129,6 +141,12 @@ fn line<'a>(
 ) -> Line<'a> {
     let pts: Vec<[f64; 2]> = samples.iter().map(|s| [s.step as f64, f(s)]).collect();
     Line::new(name.to_owned(), PlotPoints::from(pts))
+}
+
+/// A dashed line over a plain slice (the comparison episode); empty slices draw nothing.
+fn dashed<'a>(name: &str, samples: &'a [StepSample], f: impl Fn(&StepSample) -> f64) -> Line<'a> {
+    let pts: Vec<[f64; 2]> = samples.iter().map(|s| [s.step as f64, f(s)]).collect();
+    Line::new(name.to_owned(), PlotPoints::from(pts)).style(egui_plot::LineStyle::dashed_dense())
 }
 
 fn plot(id: &str, height: f32) -> Plot<'static> {
@@ -171,6 +189,7 @@ pub fn plots_ui(
     cursor: Option<usize>,
 ) -> Option<usize> {
     let s = &hist.samples;
+    let c = &hist.comparison;
     let stats = sim.session.stats;
     ui.heading(if cursor.is_some() {
         "Recorded episode"
@@ -195,14 +214,17 @@ pub fn plots_ui(
                 p.line(line(name, s, |x| x.terms[..=k].iter().sum()));
             }
             p.line(line("total", s, |x| x.total).width(2.5));
+            p.line(dashed("original total", c, |x| x.total));
         }));
         ui.label("return so far");
         clicked = clicked.or(show_plot(ui, "return", 90.0, cursor, |p| {
             p.line(line("return", s, |x| x.cumulative));
+            p.line(dashed("original return", c, |x| x.cumulative));
         }));
         ui.label("cube height (m)");
         clicked = clicked.or(show_plot(ui, "cube_z", 110.0, cursor, |p| {
             p.line(line("cube z", s, |x| x.cube_z));
+            p.line(dashed("original cube z", c, |x| x.cube_z));
             for (name, z) in [("0.02", 0.02), ("0.06", 0.06), ("lift 0.08", 0.08)] {
                 p.hline(HLine::new(name, z));
             }

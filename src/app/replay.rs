@@ -226,6 +226,7 @@ fn take_over(t: &mut TimelineTargets, kind: DriverKind) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     session.auto_reset = false;
     t.sim.session = session;
+    t.history.branch_at(k);
     t.timeline.replay = None;
     t.clock.replaying = false;
     t.clock.is_paused = false;

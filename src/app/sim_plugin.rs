@@ -29,6 +29,13 @@ pub enum SimCommand {
     SetSpeed(f64),
     /// Start an episode; `None` re-uses the current seed.
     Reset(Option<u64>),
+    /// Start episode `seed` with the cube at (x, y, yaw radians).
+    ResetWithCube {
+        /// Seed for everything else.
+        seed: u64,
+        /// x, y (metres) and yaw (radians).
+        placement: [f64; 3],
+    },
     /// Rebuild the scene from a config file, keeping the state when it fits.
     LoadScene(PathBuf),
     /// Rebuild the scene from an edited config, keeping the state.
@@ -46,6 +53,8 @@ pub enum SimCommand {
     },
     /// Jog by joint: servo targets, `ALL_JOINTS` order, radians.
     JogJoints([f64; 6]),
+    /// Pull the cube with a mouse spring (`None` lets go).
+    Perturb(Option<crate::session::Perturb>),
     /// Sample policy actions from the Gaussian (true) or take its mean.
     SetSampled(bool),
     /// Load a policy file (ours or TorchScript) and let it drive.
@@ -270,6 +279,9 @@ pub fn apply_sim_commands(
                 let seed = seed.unwrap_or(sim.session.seed());
                 sim.session.reset(seed);
             }
+            SimCommand::ResetWithCube { seed, placement } => {
+                sim.session.reset_at(seed, Some(placement));
+            }
             SimCommand::LoadScene(path) => {
                 match SceneConfig::load(&path) {
                     Ok(cfg) => rebuild(&mut sim, &mut loaded, &mut messages, cfg, Some(path)),
@@ -288,6 +300,7 @@ pub fn apply_sim_commands(
                 park_policy(&mut sim);
                 sim.session.driver = Driver::Teleop { target, gripper };
             }
+            SimCommand::Perturb(p) => sim.session.set_perturb(p),
             SimCommand::SetSampled(on) => {
                 let r = &mut *sim;
                 for d in [Some(&mut r.session.driver), r.parked_policy.as_mut()]

@@ -36,6 +36,8 @@ pub struct OpenPanels {
     pub plots: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
+    /// Cube placement for "reset with the cube here": x, y (m), yaw (degrees).
+    pub cube_placement: [f64; 3],
     /// Scene config being edited, with the scene generation it started from.
     pub scene_draft: Option<(u64, crate::config::SceneConfig)>,
 }
@@ -50,6 +52,7 @@ impl Default for OpenPanels {
             plots: true,
             seed_text: "0".into(),
             scene_draft: None,
+            cube_placement: [0.25, 0.0, 0.0],
         }
     }
 }
@@ -372,6 +375,36 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
                     s.panels.seed_text
                 )),
             }
+        }
+    });
+    ui.horizontal(|ui| {
+        let p = &mut s.panels.cube_placement;
+        ui.label("cube");
+        ui.add(
+            egui::DragValue::new(&mut p[0])
+                .speed(0.002)
+                .range(0.1..=0.4)
+                .prefix("x "),
+        );
+        ui.add(
+            egui::DragValue::new(&mut p[1])
+                .speed(0.002)
+                .range(-0.3..=0.3)
+                .prefix("y "),
+        );
+        ui.add(
+            egui::DragValue::new(&mut p[2])
+                .speed(1.0)
+                .range(-90.0..=90.0)
+                .prefix("yaw "),
+        );
+        if ui.button("Reset here").clicked() {
+            let [x, y, yaw] = *p;
+            let seed = s.panels.seed_text.trim().parse::<u64>().unwrap_or(0);
+            s.queue.push(SimCommand::ResetWithCube {
+                seed,
+                placement: [x, y, yaw.to_radians()],
+            });
         }
     });
     ui.horizontal(|ui| {

@@ -161,6 +161,13 @@ pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
             color,
         });
     }
+    if let Some((from, to)) = a.perturb {
+        out.push(Primitive::Arrow {
+            from: f32x3(from),
+            to: f32x3(to),
+            color: TELEOP_TARGET_COLOR,
+        });
+    }
     out
 }
 

@@ -18,6 +18,9 @@ pub struct Annotations {
     /// Where a person teleoperating wants the TCP.
     #[serde(default)]
     pub teleop_target: Option<[f64; 3]>,
+    /// A mouse spring on the cube: (grabbed point, where it is pulled), world frame.
+    #[serde(default)]
+    pub perturb: Option<([f64; 3], [f64; 3])>,
 }
 
 /// Everything the view shows about one physics state.

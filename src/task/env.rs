@@ -172,6 +172,12 @@ impl LiftEnv {
 
     /// Starts an episode; the same seed gives the same start, bit for bit.
     pub fn reset(&mut self, seed: u64) -> Vec<f64> {
+        self.reset_at(seed, None)
+    }
+
+    /// [`LiftEnv::reset`] with the cube placed at `placement` = (x, y, yaw in radians) instead
+    /// of the seed's random placement (the seed still drives everything else).
+    pub fn reset_at(&mut self, seed: u64, placement: Option<[f64; 3]>) -> Vec<f64> {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         self.sim.reset();
         self.steps = 0;
@@ -182,6 +188,7 @@ impl LiftEnv {
         let x = t.cube_x[0] + self.rng.random_range(-1.0..=1.0) * t.cube_x[1];
         let y = t.cube_y[0] + self.rng.random_range(-1.0..=1.0) * t.cube_y[1];
         let yaw = self.rng.random_range(-1.0..=1.0) * t.cube_yaw_deg.to_radians();
+        let [x, y, yaw] = placement.unwrap_or([x, y, yaw]);
         let half = self.sim.scene().config.cube.size_m / 2.0;
         self.sim.set_cube_pose([x, y, half], yaw);
         match self.task.reset_mode {
