@@ -113,6 +113,10 @@ pub struct Perturb {
     pub target: [f64; 3],
 }
 
+/// A teleop goal counts as reachable when the IK solution gets the TCP this close, metres (the
+/// 5-DoF arm cannot hold every orientation the IK asks for, so exact convergence is too strict).
+pub const REACH_TOLERANCE_M: f64 = 0.005;
+
 /// Spring natural frequency of [`Perturb`], rad/s (stiffness and damping scale with mass).
 pub const PERTURB_OMEGA: f64 = 15.0;
 
@@ -169,6 +173,7 @@ pub struct LiveSession {
     act_time: (std::time::Duration, u32),
     recording: Option<Recording>,
     perturb: Option<Perturb>,
+    ghost: Option<crate::sim::Ghost>,
     /// Episode files finished by the recorder, oldest first.
     pub recorded: Vec<PathBuf>,
 }
@@ -205,6 +210,7 @@ impl LiveSession {
             act_time: (std::time::Duration::ZERO, 0),
             recording: None,
             perturb: None,
+            ghost: None,
             recorded: Vec::new(),
         }
     }
@@ -336,6 +342,33 @@ impl LiveSession {
             .set_body_wrench(body, [f.x, f.y, f.z, torque.x, torque.y, torque.z]);
     }
 
+    /// Solves the IK for the teleop goal (only while teleoperating) for the ghost arm.
+    fn update_ghost(&mut self) {
+        let Driver::Teleop { target, .. } = self.driver else {
+            self.ghost = None;
+            return;
+        };
+        let preview = self.env.ik_preview(target.into());
+        let joints = &self.env.sim().handles().joints;
+        let at_limit = joints
+            .iter()
+            .enumerate()
+            .filter(|(i, j)| {
+                let q = preview.solution.q[*i];
+                *i < crate::scene::names::WRIST_ROLL_INDEX
+                    && (q - j.range[0] < 1e-3 || j.range[1] - q < 1e-3)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.ghost = Some(crate::sim::Ghost {
+            geom_pos: preview.geom_pos,
+            geom_mat: preview.geom_mat,
+            pos_err: preview.solution.pos_err,
+            converged: preview.solution.converged || preview.solution.pos_err < REACH_TOLERANCE_M,
+            at_limit,
+        });
+    }
+
     /// Mean time the policy took to choose an action (observation in, action out).
     pub fn mean_act_time(&self) -> Option<std::time::Duration> {
         let (total, n) = self.act_time;
@@ -425,6 +458,7 @@ impl LiveSession {
     /// taken; jogging by joint bypasses the env's action (and its reward), so returns `None`.
     pub fn step(&mut self) -> Option<&LiveStep> {
         self.apply_perturb();
+        self.update_ghost();
         if let Driver::Joints { targets } = self.driver {
             self.env.jog_joints(&targets);
             self.obs = self.env.observation().to_vec();
@@ -514,6 +548,7 @@ impl LiveSession {
         snap.annotations.ik_target = Some(self.env.target().into());
         if let Driver::Teleop { target, .. } = &self.driver {
             snap.annotations.teleop_target = Some(*target);
+            snap.annotations.ghost.clone_from(&self.ghost);
         }
         if let (Some(p), Some(point)) = (self.perturb, self.perturb_point()) {
             snap.annotations.perturb = Some((point, p.target));

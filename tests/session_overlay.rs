@@ -195,3 +195,66 @@ fn reset_with_a_chosen_cube_position() {
     );
     assert_eq!(session.seed(), 9);
 }
+
+#[test]
+fn teleop_ghost_shows_the_ik_solution_and_flags_unreachable_goals() {
+    let cfg = default_configs_dir();
+    let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
+    let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
+    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 2);
+    let tcp = session.env().sim().tcp_pose().pos;
+    let goal = [tcp.x + 0.03, tcp.y, tcp.z + 0.03];
+    session.driver = Driver::Teleop {
+        target: goal,
+        gripper: 1.0,
+    };
+    session.step();
+    let snap = session.snapshot();
+    let ghost = snap
+        .annotations
+        .ghost
+        .as_ref()
+        .expect("ghost while teleoperating");
+    assert!(
+        ghost.converged,
+        "a nearby goal is reachable (error {:.4} m)",
+        ghost.pos_err
+    );
+    let g = session.env().sim().handles().static_pad_geom;
+    let moved = (0..3)
+        .map(|i| (ghost.geom_pos[g][i] - snap.geom_pos[g][i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        moved > 0.02,
+        "the ghost hand is where the hand is ({moved:.3} m)"
+    );
+    // Follow the goal: the real pad ends where the ghost pad was.
+    let ghost_pad = ghost.geom_pos[g];
+    for _ in 0..150 {
+        session.step();
+    }
+    let pad = session.env().sim().data().geom_xpos()[g];
+    let gap = (0..3)
+        .map(|i| (pad[i] - ghost_pad[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        gap < 0.01,
+        "the arm settled {:.1} mm from its ghost",
+        gap * 1e3
+    );
+    // A goal a metre away is out of reach, and says so.
+    session.driver = Driver::Teleop {
+        target: [1.0, 0.0, 0.5],
+        gripper: 1.0,
+    };
+    session.step();
+    let snap = session.snapshot();
+    let ghost = snap.annotations.ghost.as_ref().expect("ghost");
+    assert!(
+        !ghost.converged && ghost.pos_err > 0.3,
+        "error {:.3} m",
+        ghost.pos_err
+    );
+}

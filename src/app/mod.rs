@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cameras;
 pub mod capture;
+pub mod ghost;
 pub mod materials;
 pub mod overlays;
 mod panels;
@@ -265,6 +266,7 @@ impl PluginGroup for So101LabPlugins {
                 start_paused: self.args.paused,
             })
             .add(scene_render::SceneRenderPlugin)
+            .add(ghost::GhostPlugin)
             .add(cameras::CameraPlugin { settings: camera })
             .add(overlays::OverlayPlugin { settings: overlays })
             .add(ui::UiShellPlugin { panels })

@@ -27,6 +27,8 @@ pub struct OverlaySettings {
     pub selected_contact: Option<usize>,
     /// Draw the legend.
     pub legend: bool,
+    /// Draw the teleop goal's IK solution as a translucent arm.
+    pub ghost: bool,
 }
 
 impl Default for OverlaySettings {
@@ -40,6 +42,7 @@ impl Default for OverlaySettings {
             xray: false,
             selected_contact: None,
             legend: true,
+            ghost: true,
         }
     }
 }

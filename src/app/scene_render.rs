@@ -89,6 +89,8 @@ pub struct GeomMaterials {
     pub standard: Vec<Option<Handle<StandardMaterial>>>,
     /// X-ray material per geom id.
     pub xray: Vec<Handle<XrayMaterial>>,
+    /// Mesh and scale per geom id (None for geoms not drawn), shared with the ghost arm.
+    pub meshes: Vec<Option<(Handle<Mesh>, Vec3)>>,
 }
 
 /// Ordering of view systems.
@@ -192,7 +194,8 @@ fn primitive_mesh(shape: GeomShape, extent: f32) -> Option<(Mesh, Vec3)> {
     clippy::too_many_arguments,
     reason = "one spawn pass over the scene's asset stores"
 )]
-fn spawn_scene(
+/// Spawns the scene's entities (and despawns the previous scene's).
+pub fn spawn_scene(
     mut commands: Commands,
     loaded: Res<LoadedScene>,
     old: Query<Entity, With<SceneEntity>>,
@@ -209,6 +212,7 @@ fn spawn_scene(
     let mesh_handles: Vec<Handle<Mesh>> = v.meshes.iter().map(|m| meshes.add(mesh_of(m))).collect();
     materials.standard.clear();
     materials.xray.clear();
+    materials.meshes.clear();
     for g in &v.geoms {
         let [r, gg, b, a] = g.rgba;
         let colour = Color::srgba(r, gg, b, a);
@@ -218,6 +222,7 @@ fn spawn_scene(
                 Some(h) => (h.clone(), Vec3::ONE),
                 None => {
                     materials.standard.push(None);
+                    materials.meshes.push(None);
                     continue;
                 }
             },
@@ -225,10 +230,12 @@ fn spawn_scene(
                 Some((m, s)) => (meshes.add(m), s),
                 None => {
                     materials.standard.push(None);
+                    materials.meshes.push(None);
                     continue;
                 }
             },
         };
+        materials.meshes.push(Some((mesh.clone(), scale)));
         let visual = GeomVisual {
             geom: g.id,
             group: g.group,

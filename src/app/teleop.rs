@@ -248,6 +248,20 @@ pub fn teleop_hud_ui(
                 ));
                 let reach = if err < 0.005 { "reached" } else { "following" };
                 ui.monospace(format!("TCP to goal {:.1} mm ({reach})", err * 1e3));
+                if let Some(g) = &snap.0.annotations.ghost {
+                    let names: Vec<&str> = g.at_limit.iter().map(|&i| ALL_JOINTS[i]).collect();
+                    let verdict = if g.converged {
+                        "reachable".to_owned()
+                    } else {
+                        format!("OUT OF REACH by {:.1} mm", g.pos_err * 1e3)
+                    };
+                    let limits = if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; at limit: {}", names.join(", "))
+                    };
+                    ui.monospace(format!("IK solution (ghost): {verdict}{limits}"));
+                }
                 ui.label(
                     egui::RichText::new(
                         "5 DoF: the IK holds position only (and top-down pitch when the task \

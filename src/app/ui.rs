@@ -529,6 +529,7 @@ fn overlay_controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     );
     ui.checkbox(&mut o.xray, "x-ray arm and cube");
     ui.checkbox(&mut o.legend, "legend");
+    ui.checkbox(&mut o.ghost, "ghost arm: IK solution of the teleop goal");
     if o.legend {
         for (name, c) in LEGEND {
             ui.horizontal(|ui| {

@@ -195,6 +195,12 @@ impl IkSolver {
         }
     }
 
+    /// The scratch data: after [`IkSolver::solve`] or [`IkSolver::forward`] it holds the
+    /// kinematics (every body, geom and site pose) of the last joint positions tried.
+    pub fn scratch(&self) -> &MjData<Arc<MjModel>> {
+        &self.scratch
+    }
+
     /// Pose of `site` for joint positions `q` (rest of `qpos` from `data`), kinematics only.
     pub fn forward<M: ModelType>(&mut self, data: &MjData<M>, q: [f64; 6], site: usize) -> Pose {
         self.scratch.qpos_mut().copy_from_slice(data.qpos());

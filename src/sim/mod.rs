@@ -10,7 +10,7 @@ mod contacts;
 mod snapshot;
 
 pub use contacts::{ContactInfo, GraspState};
-pub use snapshot::{Annotations, SimSnapshot};
+pub use snapshot::{Annotations, Ghost, SimSnapshot};
 
 use std::sync::Arc;
 

@@ -21,6 +21,24 @@ pub struct Annotations {
     /// A mouse spring on the cube: (grabbed point, where it is pulled), world frame.
     #[serde(default)]
     pub perturb: Option<([f64; 3], [f64; 3])>,
+    /// The IK solution for the teleop goal ("ghost arm"), before the arm gets there.
+    #[serde(default)]
+    pub ghost: Option<Ghost>,
+}
+
+/// Geom poses of an IK solution not yet reached, with its residual error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ghost {
+    /// World position of every geom.
+    pub geom_pos: Vec<[f64; 3]>,
+    /// World orientation of every geom, row-major.
+    pub geom_mat: Vec<[f64; 9]>,
+    /// Remaining TCP position error of the solution, metres.
+    pub pos_err: f64,
+    /// The goal is reachable (the solution's TCP error is within the reach tolerance).
+    pub converged: bool,
+    /// Joints of the solution at a limit (index into `ALL_JOINTS`).
+    pub at_limit: Vec<usize>,
 }
 
 /// Everything the view shows about one physics state.

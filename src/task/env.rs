@@ -77,6 +77,17 @@ pub struct StepOutcome {
     pub info: StepInfo,
 }
 
+/// An IK solution shown before it is applied: joints, residual errors and every geom's pose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IkPreview {
+    /// The solution (joints, errors, convergence).
+    pub solution: crate::kinematics::IkSolution,
+    /// World position of every geom at the solution.
+    pub geom_pos: Vec<[f64; 3]>,
+    /// World orientation of every geom at the solution, row-major.
+    pub geom_mat: Vec<[f64; 9]>,
+}
+
 /// The lift environment over one simulation.
 #[derive(Debug)]
 pub struct LiftEnv {
@@ -343,6 +354,25 @@ impl LiftEnv {
     /// Returns and clears the accumulated step timings.
     pub fn take_timings(&mut self) -> EnvTimings {
         std::mem::take(&mut self.timings)
+    }
+
+    /// Where the arm would settle for TCP goal `goal`: the env's own IK (same joints, same
+    /// orientation terms) solved to tolerance from the current joints, without moving anything.
+    pub fn ik_preview(&mut self, goal: Vector3<f64>) -> IkPreview {
+        let target = if self.task.top_down_ik {
+            IkTarget::top_down(goal)
+        } else {
+            IkTarget::position(goal)
+        };
+        let mut q0 = self.sim.joint_positions();
+        q0[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
+        let solution = self.ik.solve(self.sim.data(), q0, &target);
+        let scratch = self.ik.scratch();
+        IkPreview {
+            solution,
+            geom_pos: scratch.geom_xpos().to_vec(),
+            geom_mat: scratch.geom_xmat().to_vec(),
+        }
     }
 
     /// The current observation.

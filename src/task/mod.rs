@@ -7,7 +7,7 @@ pub mod reward;
 mod vec_env;
 
 pub use config::{ObsConfig, ResetMode, RewardConfig, TaskConfig};
-pub use env::{EnvControllerState, EnvTimings, LiftEnv, StepInfo, StepOutcome};
+pub use env::{EnvControllerState, EnvTimings, IkPreview, LiftEnv, StepInfo, StepOutcome};
 pub use obs::SpaceSpec;
 pub use reward::RewardTerms;
 pub use vec_env::{VecEnv, VecStep};
