@@ -17,8 +17,10 @@ struct FrameTimes {
     seen: u32,
     last: Option<Instant>,
     samples_ms: Vec<f64>,
-    real_time_factors: Vec<f64>,
     adapter: Option<String>,
+    /// (when measuring started, env steps then), and the env step period.
+    steps_start: Option<(Instant, u64)>,
+    steps_rtf: f64,
 }
 
 /// Result of a view benchmark.
@@ -48,6 +50,7 @@ fn measure(
     shared: Res<Shared>,
     mut exit: MessageWriter<AppExit>,
     clock: Res<super::sim_plugin::SimClock>,
+    fixed: Res<Time<Fixed>>,
     adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
 ) {
     let Ok(mut times) = shared.0.lock() else {
@@ -64,7 +67,13 @@ fn measure(
         times
             .samples_ms
             .push(now.duration_since(last).as_secs_f64() * 1e3);
-        times.real_time_factors.push(clock.real_time_factor);
+        let (start, steps0) = *times.steps_start.get_or_insert((now, clock.steps));
+        let elapsed = now.duration_since(start).as_secs_f64();
+        if elapsed > 0.0 {
+            // Simulated time from env steps taken: immune to resets jumping the sim clock back.
+            times.steps_rtf =
+                (clock.steps - steps0) as f64 * fixed.timestep().as_secs_f64() / elapsed;
+        }
     }
     times.last = Some(now);
     if times.samples_ms.len() >= times.frames as usize {
@@ -119,8 +128,7 @@ pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<(
         p95_ms: percentile(&s, 0.95),
         max_ms: s.last().copied().unwrap_or(0.0),
         fps: if mean > 0.0 { 1e3 / mean } else { 0.0 },
-        real_time_factor: times.real_time_factors.iter().sum::<f64>()
-            / times.real_time_factors.len().max(1) as f64,
+        real_time_factor: times.steps_rtf,
         adapter,
     };
     if json {

@@ -450,8 +450,10 @@ pub fn publish_snapshot(
     match clock.window_start {
         Some((start, t0)) if now.duration_since(start).as_secs_f64() >= 0.5 => {
             let dt = now.duration_since(start).as_secs_f64();
-            // A reset jumps sim time back; skip that window.
-            clock.real_time_factor = if t >= t0 { (t - t0) / dt } else { 0.0 };
+            // A reset jumps sim time back: that window says nothing, keep the last value.
+            if t >= t0 {
+                clock.real_time_factor = (t - t0) / dt;
+            }
             clock.window_start = Some((now, t));
         }
         None => clock.window_start = Some((now, t)),
