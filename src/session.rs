@@ -23,6 +23,14 @@ pub enum LoadedPolicy {
     Native(Box<Policy>),
     /// A TorchScript actor (deterministic action only).
     TorchScript(TorchScriptActor),
+    /// A training checkpoint: actor, both critics and the entropy coefficient, so Q values and
+    /// alpha can be shown.
+    Checkpoint {
+        /// The learner.
+        sac: Box<crate::rl::Sac>,
+        /// Its observation normaliser.
+        norm: crate::rl::normalize::ObsNormalizer,
+    },
 }
 
 impl LoadedPolicy {
@@ -33,13 +41,24 @@ impl LoadedPolicy {
             Some("pt" | "ts" | "torchscript")
         );
         if ts {
-            Ok(Self::TorchScript(TorchScriptActor::load(path, obs_dim)?))
-        } else {
-            Ok(Self::Native(Box::new(Policy::load(path)?)))
+            return Ok(Self::TorchScript(TorchScriptActor::load(path, obs_dim)?));
+        }
+        match Policy::load(path) {
+            Ok(p) => Ok(Self::Native(Box::new(p))),
+            // Not a policy file: maybe a training checkpoint (same safetensors container).
+            Err(policy_err) => match crate::rl::checkpoint::load_learner(path, obs_dim, 4) {
+                Ok((sac, state)) => Ok(Self::Checkpoint {
+                    sac: Box::new(sac),
+                    norm: state.obs_norm,
+                }),
+                Err(_) => Err(policy_err),
+            },
         }
     }
 
-    fn act(&mut self, obs: &[f64]) -> Result<ActOutput, PolicyError> {
+    /// The deterministic action and outputs (mean, std; Q and alpha for checkpoints) for a raw
+    /// observation.
+    pub fn act(&mut self, obs: &[f64]) -> Result<ActOutput, PolicyError> {
         match self {
             Self::Native(p) => Ok(p.act(obs)),
             Self::TorchScript(a) => {
@@ -48,10 +67,34 @@ impl LoadedPolicy {
                     action,
                     mean: Vec::new(),
                     std: Vec::new(),
+                    q: Vec::new(),
+                    alpha: None,
                 })
+            }
+            Self::Checkpoint { sac, norm } => {
+                let mut x = Vec::new();
+                norm.apply(obs, &mut x);
+                let mut out = sac.act(&x, true);
+                out.q = q_values(sac, &x, &out.action);
+                out.alpha = Some(sac.alpha());
+                Ok(out)
             }
         }
     }
+}
+
+/// Both critics' Q for normalised observation `x` and `action`.
+fn q_values(sac: &crate::rl::Sac, x: &[f32], action: &[f64]) -> Vec<f64> {
+    tch::no_grad(|| {
+        let obs = tch::Tensor::from_slice(x).reshape([1, x.len() as i64]);
+        let a: Vec<f32> = action.iter().map(|v| *v as f32).collect();
+        let act = tch::Tensor::from_slice(&a).reshape([1, a.len() as i64]);
+        let q = sac
+            .q_values(&obs, &act)
+            .reshape([-1])
+            .to_kind(tch::Kind::Double);
+        Vec::<f64>::try_from(q).unwrap_or_default()
+    })
 }
 
 /// Who chooses the actions.
@@ -520,7 +563,8 @@ impl LiveSession {
         let policy = outputs.map(|o| PolicyOutputs {
             mean: o.mean.clone(),
             std: o.std.clone(),
-            ..Default::default()
+            q: o.q.clone(),
+            alpha: o.alpha,
         });
         recorder.record(&step_record(&self.env, action, outcome, policy))?;
         let done = outcome.terminated || outcome.truncated;

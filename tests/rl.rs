@@ -266,3 +266,39 @@ fn torchscript_export_round_trips_and_bad_modules_are_errors() {
     );
     assert!(TorchScriptActor::load(&dir.join("missing.pt"), 21).is_err());
 }
+
+#[test]
+fn a_checkpoint_drives_live_with_its_critics_and_alpha() {
+    use so101_lab::session::LoadedPolicy;
+    let (mut sac, state) = trained();
+    let dir = temp_dir("ckpt-live");
+    let path = checkpoint::save(&dir, &sac, &state).expect("save");
+    let mut live = LoadedPolicy::load(&path, 21).expect("a checkpoint loads as a policy");
+    assert!(matches!(live, LoadedPolicy::Checkpoint { .. }));
+    for obs in probe_obs() {
+        let raw: Vec<f64> = obs.iter().map(|v| f64::from(*v)).collect();
+        let mut x = Vec::new();
+        state.obs_norm.apply(&raw, &mut x);
+        let want = sac.act(&x, true);
+        let got = live.act(&raw).expect("acts");
+        assert_eq!(got.action, want.action, "same deterministic action");
+        let q = tch::no_grad(|| {
+            let o = tch::Tensor::from_slice(&x).reshape([1, 21]);
+            let a: Vec<f32> = want.action.iter().map(|v| *v as f32).collect();
+            let a = tch::Tensor::from_slice(&a).reshape([1, 4]);
+            Vec::<f64>::try_from(
+                sac.q_values(&o, &a)
+                    .reshape([-1])
+                    .to_kind(tch::Kind::Double),
+            )
+            .expect("q")
+        });
+        assert_eq!(got.q, q, "Q1/Q2 of the action");
+        assert_eq!(got.alpha, Some(sac.alpha()));
+    }
+    // A file that is neither a policy nor a checkpoint reports the policy error.
+    let junk = dir.join("junk.safetensors");
+    std::fs::write(&junk, b"junk").expect("write");
+    let err = LoadedPolicy::load(&junk, 21).expect_err("junk is refused");
+    assert!(err.to_string().contains("junk.safetensors"), "{err}");
+}

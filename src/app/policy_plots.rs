@@ -37,6 +37,10 @@ pub struct StepSample {
     pub mean: Vec<f64>,
     /// Policy std.
     pub std: Vec<f64>,
+    /// Q1, Q2 of the action (learners loaded from a checkpoint only).
+    pub q: Vec<f64>,
+    /// Entropy coefficient (learners loaded from a checkpoint only).
+    pub alpha: Option<f64>,
 }
 
 impl StepSample {
@@ -47,6 +51,7 @@ impl StepSample {
         cumulative: f64,
         action: [f64; 4],
         mean_std: (Vec<f64>, Vec<f64>),
+        q_alpha: (Vec<f64>, Option<f64>),
     ) -> Self {
         Self {
             step: info.step,
@@ -62,6 +67,8 @@ impl StepSample {
             action,
             mean: mean_std.0,
             std: mean_std.1,
+            q: q_alpha.0,
+            alpha: q_alpha.1,
         }
     }
 }
@@ -122,12 +129,18 @@ pub fn record_history(sim: Res<SimResource>, clock: Res<SimClock>, mut hist: Res
         .map(|o| (o.mean.clone(), o.std.clone()))
         .unwrap_or_default();
     let reward = last.outcome.reward;
+    let q_alpha = last
+        .outputs
+        .as_ref()
+        .map(|o| (o.q.clone(), o.alpha))
+        .unwrap_or_default();
     hist.samples.push_back(StepSample::of(
         info,
         reward,
         cumulative,
         last.action,
         mean_std,
+        q_alpha,
     ));
     while hist.samples.len() > HISTORY_LEN {
         hist.samples.pop_front();
@@ -236,6 +249,16 @@ pub fn plots_ui(
                 p.line(line(name, s, |x| off + f64::from(u8::from(x.flags[i]))));
             }
         }));
+        if s.iter().any(|x| !x.q.is_empty()) {
+            ui.label("critics Q1 / Q2 of the action, and alpha");
+            clicked = clicked.or(show_plot(ui, "q", 110.0, cursor, |p| {
+                p.line(line("Q1", s, |x| x.q.first().copied().unwrap_or(f64::NAN)));
+                p.line(line("Q2", s, |x| x.q.get(1).copied().unwrap_or(f64::NAN)));
+            }));
+            clicked = clicked.or(show_plot(ui, "alpha", 60.0, cursor, |p| {
+                p.line(line("alpha", s, |x| x.alpha.unwrap_or(f64::NAN)));
+            }));
+        }
         ui.label("action (policy mean; std dashed)");
         clicked = clicked.or(show_plot(ui, "actions", 120.0, cursor, |p| {
             for (d, name) in ["dx", "dy", "dz", "gripper"].iter().enumerate() {

@@ -198,8 +198,13 @@ fn fill_history(history: &mut PlotHistory, replay: &Replay) {
             .as_ref()
             .map(|p| (p.mean.clone(), p.std.clone()))
             .unwrap_or_default();
+        let q_alpha = s
+            .policy
+            .as_ref()
+            .map(|p| (p.q.clone(), p.alpha))
+            .unwrap_or_default();
         history.samples.push_back(StepSample::of(
-            &s.info, s.reward, cumulative, s.action, mean_std,
+            &s.info, s.reward, cumulative, s.action, mean_std, q_alpha,
         ));
     }
 }

@@ -16,6 +16,10 @@ pub struct TeleopState {
     pub active: bool,
     /// Goal speed while a key is held, metres per second.
     pub speed_m_s: f64,
+    /// Discrete jog: each key press moves the goal by `step_m` (off: continuous at the speed).
+    pub discrete: bool,
+    /// Jog step, metres.
+    pub step_m: f64,
     /// The TCP goal, world frame.
     pub target: [f64; 3],
     /// Gripper open.
@@ -29,6 +33,8 @@ impl Default for TeleopState {
         Self {
             active: false,
             speed_m_s: 0.05,
+            discrete: false,
+            step_m: 0.005,
             target: [0.2, 0.0, 0.1],
             gripper_open: true,
             joints: [0.0; 6],
@@ -94,8 +100,16 @@ pub fn teleop_input(
     } else {
         1.0
     };
+    let discrete = state.discrete;
     let axis = |plus: KeyCode, minus: KeyCode| {
-        f64::from(u8::from(keys.pressed(plus))) - f64::from(u8::from(keys.pressed(minus)))
+        let on = |k: KeyCode| {
+            if discrete {
+                keys.just_pressed(k)
+            } else {
+                keys.pressed(k)
+            }
+        };
+        f64::from(u8::from(on(plus))) - f64::from(u8::from(on(minus)))
     };
     let mut v = [
         axis(KeyCode::KeyW, KeyCode::KeyS),
@@ -115,7 +129,11 @@ pub fn teleop_input(
         d if d > 0.0 => d.min(0.1),
         _ => 1.0 / 60.0,
     };
-    let step = state.speed_m_s * fast * dt;
+    let step = if discrete {
+        state.step_m * fast
+    } else {
+        state.speed_m_s * fast * dt
+    };
     let before = (state.target, state.gripper_open);
     for (t, d) in state.target.iter_mut().zip(v) {
         *t += d.clamp(-1.0, 1.0) * step;
@@ -206,7 +224,14 @@ pub fn jog_panel_ui(
             queue.push(SimCommand::SetDriver(DriverKind::Hold));
         }
     }
-    ui.add(egui::Slider::new(&mut state.speed_m_s, 0.005..=0.2).text("m/s"));
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut state.discrete, "step per key press");
+        if state.discrete {
+            ui.add(egui::Slider::new(&mut state.step_m, 0.001..=0.05).text("m"));
+        } else {
+            ui.add(egui::Slider::new(&mut state.speed_m_s, 0.005..=0.2).text("m/s"));
+        }
+    });
 }
 
 /// The teleop HUD: key map, gripper state, goal and how far the TCP is from it.

@@ -107,6 +107,31 @@ pub fn save(dir: &Path, sac: &Sac, state: &TrainState) -> std::io::Result<PathBu
     Ok(path)
 }
 
+/// A learner rebuilt from a checkpoint for inference (on the CPU): networks, critics, entropy
+/// coefficient, and the train state (with the observation normaliser).
+pub fn load_learner(
+    path: &Path,
+    obs_dim: usize,
+    act_dim: usize,
+) -> Result<(Sac, TrainState), CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |message: String| CheckpointError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let state: TrainState =
+        serde_json::from_str(&file.meta_json).map_err(|e| invalid(format!("metadata: {e}")))?;
+    let mut cfg = state.config.clone();
+    cfg.device = "cpu".into();
+    let mut sac = Sac::new(obs_dim, act_dim, &cfg);
+    let state = load_into(path, &mut sac)?;
+    Ok((sac, state))
+}
+
 /// Reads a checkpoint's state and copies its tensors into `sac` (built with the same config).
 pub fn load_into(path: &Path, sac: &mut Sac) -> Result<TrainState, CheckpointError> {
     let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {

@@ -272,6 +272,8 @@ impl Policy {
                 action: v(&mean.tanh()),
                 mean: v(&mean),
                 std: v(&log_std.exp()),
+                q: Vec::new(),
+                alpha: None,
             }
         });
         self.buf = buf;

@@ -211,6 +211,8 @@ impl Sac {
                 action: to_vec(&pre.tanh()),
                 mean: to_vec(&mean),
                 std: to_vec(&log_std.exp()),
+                q: Vec::new(),
+                alpha: None,
             }
         })
     }
@@ -225,6 +227,10 @@ pub struct ActOutput {
     pub mean: Vec<f64>,
     /// Pre-squash std.
     pub std: Vec<f64>,
+    /// Q values of both critics for the action (empty when only the actor is known).
+    pub q: Vec<f64>,
+    /// Entropy coefficient (when the learner is known).
+    pub alpha: Option<f64>,
 }
 
 /// log pi(tanh(x)) for x = mean + std * eps, summed over action dims: the Gaussian density at x
