@@ -114,40 +114,56 @@ pub fn load_learner(
     obs_dim: usize,
     act_dim: usize,
 ) -> Result<(Sac, TrainState), CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let invalid = |message: String| CheckpointError::Invalid {
-        path: path.to_owned(),
-        message,
-    };
-    let file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
-    let state: TrainState =
-        serde_json::from_str(&file.meta_json).map_err(|e| invalid(format!("metadata: {e}")))?;
+    let bytes = read(path)?;
+    let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(path, e.to_string()))?;
+    let state = parse_state(&file, path)?;
     let mut cfg = state.config.clone();
     cfg.device = "cpu".into();
     let mut sac = Sac::new(obs_dim, act_dim, &cfg);
-    let state = load_into(path, &mut sac)?;
+    let state = restore(&mut file, path, state, &mut sac)?;
     Ok((sac, state))
 }
 
 /// Reads a checkpoint's state and copies its tensors into `sac` (built with the same config).
 pub fn load_into(path: &Path, sac: &mut Sac) -> Result<TrainState, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+    let bytes = read(path)?;
+    let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(path, e.to_string()))?;
+    let state = parse_state(&file, path)?;
+    restore(&mut file, path, state, sac)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    std::fs::read(path).map_err(|source| CheckpointError::Io {
         path: path.to_owned(),
         source,
-    })?;
-    let invalid = |message: String| CheckpointError::Invalid {
+    })
+}
+
+fn invalid(path: &Path, message: String) -> CheckpointError {
+    CheckpointError::Invalid {
         path: path.to_owned(),
         message,
-    };
-    let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
-    let state: TrainState =
-        serde_json::from_str(&file.meta_json).map_err(|e| invalid(format!("metadata: {e}")))?;
-    if state.format != CHECKPOINT_FORMAT {
-        return Err(invalid(format!("not a {CHECKPOINT_FORMAT} file")));
     }
+}
+
+/// The JSON metadata, checked to be a checkpoint's.
+fn parse_state(file: &TensorFile, path: &Path) -> Result<TrainState, CheckpointError> {
+    let state: TrainState = serde_json::from_str(&file.meta_json)
+        .map_err(|e| invalid(path, format!("metadata: {e}")))?;
+    if state.format != CHECKPOINT_FORMAT {
+        return Err(invalid(path, format!("not a {CHECKPOINT_FORMAT} file")));
+    }
+    Ok(state)
+}
+
+/// Copies the file's tensors into `sac` and restores optimiser counters and noise.
+fn restore(
+    file: &mut TensorFile,
+    path: &Path,
+    state: TrainState,
+    sac: &mut Sac,
+) -> Result<TrainState, CheckpointError> {
+    let invalid = |message: String| invalid(path, message);
     let targets = all_tensors(sac);
     tch::no_grad(|| -> Result<(), CheckpointError> {
         for (name, dst) in &targets {
