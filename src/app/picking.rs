@@ -18,7 +18,7 @@ pub enum Drag {
     /// Nothing.
     #[default]
     None,
-    /// The cube, grabbed at a point given in its frame; `depth` fixes the drag plane.
+    /// The cube, grabbed at a point given in its frame, dragged in a plane facing the camera.
     Cube {
         /// Grabbed point in the cube frame (MuJoCo axes).
         local: [f64; 3],
