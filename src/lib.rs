@@ -10,6 +10,7 @@
 //! | [`kinematics`] | site frames and the damped-least-squares IK |
 //! | [`scripted`] | the scripted top-down pick |
 //! | [`overlay`] | debug overlays as data (snapshot -> primitives) |
+//! | [`render`] | headless RGB / depth / segmentation images of any MJCF camera |
 //! | [`session`] | the lift env driven live by hold / scripted pick / policy |
 //! | [`bench`] | physics benchmarks behind `so101-lab bench` |
 //! | `app` | the Bevy app (feature `app`): one plugin per feature |
@@ -23,6 +24,7 @@ pub mod episode;
 pub mod fsutil;
 pub mod kinematics;
 pub mod overlay;
+pub mod render;
 pub mod rl;
 pub mod scene;
 pub mod scripted;

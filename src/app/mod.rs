@@ -14,6 +14,7 @@ pub mod overlays;
 mod panels;
 pub mod picking;
 pub mod policy_plots;
+pub mod policy_view;
 pub mod replay;
 pub mod scene_render;
 pub mod shortcuts;
@@ -271,6 +272,7 @@ impl PluginGroup for So101LabPlugins {
             .add(overlays::OverlayPlugin { settings: overlays })
             .add(ui::UiShellPlugin { panels })
             .add(policy_plots::PolicyPlotsPlugin)
+            .add(policy_view::PolicyViewPlugin)
             .add(replay::ReplayPlugin {
                 episode: self.args.episode.clone(),
                 recordings: self.args.record_dir.clone(),

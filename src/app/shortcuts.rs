@@ -70,6 +70,7 @@ pub fn viewer_shortcuts(
             KeyCode::KeyG => t.groups.groups[3] = !t.groups.groups[3],
             KeyCode::F1 => t.panels.help = !t.panels.help,
             KeyCode::KeyP => t.panels.plots = !t.panels.plots,
+            KeyCode::KeyV => t.panels.policy_view = !t.panels.policy_view,
             _ => {}
         }
     }

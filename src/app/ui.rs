@@ -34,6 +34,8 @@ pub struct OpenPanels {
     pub help: bool,
     /// Policy plots window.
     pub plots: bool,
+    /// Policy view window: what the policy receives (images and state).
+    pub policy_view: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
     /// Cube placement for "reset with the cube here": x, y (m), yaw (degrees).
@@ -50,6 +52,7 @@ impl Default for OpenPanels {
             contacts: true,
             help: false,
             plots: true,
+            policy_view: false,
             seed_text: "0".into(),
             scene_draft: None,
             cube_placement: [0.25, 0.0, 0.0],
@@ -104,7 +107,7 @@ impl Plugin for UiShellPlugin {
 }
 
 /// Keys shown in the help window: (key, action).
-pub const KEY_HELP: [(&str, &str); 13] = [
+pub const KEY_HELP: [(&str, &str); 14] = [
     ("Space", "pause / run"),
     ("Right arrow", "one env step (pauses)"),
     ("Backspace", "reset the episode"),
@@ -117,6 +120,7 @@ pub const KEY_HELP: [(&str, &str); 13] = [
     ("C", "contacts overlay"),
     ("G", "collision geoms"),
     ("P", "policy plots"),
+    ("V", "policy view (what the policy receives)"),
     ("F1", "this help"),
 ];
 
@@ -281,6 +285,7 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
             ui.checkbox(&mut s.panels.controls, "Controls panel");
             ui.checkbox(&mut s.panels.contacts, "Contact table");
             ui.checkbox(&mut s.panels.plots, "Policy plots (P)");
+            ui.checkbox(&mut s.panels.policy_view, "Policy view (V)");
             ui.checkbox(&mut s.overlays.legend, "Legend");
         });
         if ui.button("Help (F1)").clicked() {

@@ -182,15 +182,45 @@ fn check(file: &Path) -> anyhow::Result<()> {
             );
         }
     }
-    let report = resimulate(&ep, file)?;
-    match report.first_divergence {
-        None => {
-            println!(
-                "re-simulation: all {} states identical bit for bit",
-                report.steps
-            );
-            Ok(())
-        }
-        Some(i) => anyhow::bail!("re-simulation diverged from the recording at step {i}"),
+    if let Some(image) = &h.image {
+        println!(
+            "images: {} at {}x{}, channels {:?}, stack {}{}{}",
+            image.cameras.join(", "),
+            image.width,
+            image.height,
+            image.channels,
+            image.frame_stack,
+            if image.real_capture {
+                ", real capture"
+            } else {
+                ""
+            },
+            if h.dr.is_some() {
+                ", domain randomised"
+            } else {
+                ""
+            },
+        );
     }
+    let report = resimulate(&ep, file)?;
+    if let Some(i) = report.first_divergence {
+        anyhow::bail!("re-simulation diverged from the recording at step {i}");
+    }
+    println!(
+        "re-simulation: all {} states identical bit for bit",
+        report.steps
+    );
+    if let Some(why) = &report.pixels_skipped {
+        println!("re-rendering: {why}");
+    }
+    if let Some(i) = report.first_pixel_divergence {
+        anyhow::bail!("re-rendered image observation differs from the recording at step {i}");
+    }
+    if report.pixels_checked > 0 {
+        println!(
+            "re-rendering: all {} image observations identical bit for bit",
+            report.pixels_checked
+        );
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch; one file per command family.
 
+mod dr;
 mod episode;
 mod pick;
 mod record;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Scene tools: export the compiled MJCF, print effective contact parameters.
     #[command(subcommand)]
     Scene(SceneCommand),
+    /// Domain randomisation tools.
+    #[command(subcommand)]
+    Dr(DrCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -116,21 +120,56 @@ pub struct TaskArgs {
     /// Reward version (default: configs/rewards/v11.toml).
     #[arg(long, value_name = "CONFIG")]
     pub reward: Option<PathBuf>,
+    /// Domain randomisation ranges (configs/dr/*.toml); replaces the task's `[dr]`.
+    #[arg(long, value_name = "CONFIG")]
+    pub dr: Option<PathBuf>,
 }
 
 impl TaskArgs {
-    /// Loads the task and reward configs.
-    pub fn load(&self) -> anyhow::Result<(TaskConfig, RewardConfig)> {
-        let task = self
-            .task
+    fn task_path(&self) -> PathBuf {
+        self.task
             .clone()
-            .unwrap_or_else(|| default_configs_dir().join("task.toml"));
+            .unwrap_or_else(|| default_configs_dir().join("task.toml"))
+    }
+
+    /// Loads the task and reward configs (and the DR file, when given).
+    pub fn load(&self) -> anyhow::Result<(TaskConfig, RewardConfig)> {
         let reward = self
             .reward
             .clone()
             .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
-        Ok((TaskConfig::load(&task)?, RewardConfig::load(&reward)?))
+        let mut task = TaskConfig::load(&self.task_path())?;
+        if let Some(dr) = &self.dr {
+            task.dr = Some(crate::task::DrConfig::load(dr)?);
+        }
+        Ok((task, RewardConfig::load(&reward)?))
     }
+
+    /// [`TaskArgs::load`], then the checks that need the compiled scene (camera names), with
+    /// errors naming the task file and field.
+    pub fn load_for(
+        &self,
+        scene: &crate::scene::BuiltScene,
+    ) -> anyhow::Result<(TaskConfig, RewardConfig)> {
+        let (task, reward) = self.load()?;
+        check_task_scene(&task, scene, &self.task_path())?;
+        Ok((task, reward))
+    }
+}
+
+/// The task's scene-dependent checks as a config error naming `path`.
+pub fn check_task_scene(
+    task: &TaskConfig,
+    scene: &crate::scene::BuiltScene,
+    path: &std::path::Path,
+) -> Result<(), crate::config::ConfigError> {
+    task.check_scene(&scene.model)
+        .map_err(|e| crate::config::ConfigError::OutOfRange {
+            path: path.to_owned(),
+            field: e.field,
+            value: e.value,
+            allowed: e.allowed,
+        })
 }
 
 /// `so101-lab train`.
@@ -156,9 +195,47 @@ pub struct TrainArgs {
     pub scene: SceneArgs,
 }
 
+/// `so101-lab dr ...`.
+#[derive(Debug, Subcommand)]
+pub enum DrCommand {
+    /// Write a contact sheet of camera images, one per seed, each in its randomised world.
+    Preview {
+        /// Number of seeds (episodes) shown.
+        #[arg(long, default_value_t = 16)]
+        seeds: usize,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        first_seed: u64,
+        /// Output folder (contact_sheet.png and samples.json; never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// Camera.
+        #[arg(long, default_value = "wrist")]
+        camera: String,
+        /// Image size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "128x128")]
+        size: String,
+        /// Images per row.
+        #[arg(long, default_value_t = 8)]
+        cols: u32,
+        #[command(flatten)]
+        /// Task, reward and DR ranges (default DR: configs/dr/default.toml).
+        task: TaskArgs,
+        #[command(flatten)]
+        /// Scene.
+        scene: SceneArgs,
+    },
+}
+
 /// `so101-lab policy ...`.
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
+    /// Print a policy file's inputs (names, privileged entries, image layout), outputs,
+    /// network and training record.
+    Info {
+        /// Policy file.
+        policy: PathBuf,
+    },
     /// Export a policy file as a TorchScript actor (raw observation in, action out).
     ExportTorchscript {
         /// Policy file.
@@ -195,6 +272,15 @@ pub struct EvalArgs {
     pub scene: SceneArgs,
 }
 
+/// How `record --images` stores frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FramesFormat {
+    /// One PNG per step in `<episode>.frames/`.
+    Png,
+    /// One H.264 video per episode, `<episode>.mp4` (ffmpeg from the set-up).
+    Mp4,
+}
+
 /// Who acts in recorded episodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RecordPolicy {
@@ -222,6 +308,15 @@ pub struct RecordArgs {
     /// Output folder (created if missing; existing episodes are never overwritten).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write the rendered camera frames beside each episode.
+    #[arg(long, value_enum)]
+    pub images: Option<FramesFormat>,
+    /// Camera of `--images` (default: the task's first image camera, else `wrist`).
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Size of `--images`, WIDTHxHEIGHT (default: the task's image size, else 128x128).
+    #[arg(long)]
+    pub image_size: Option<String>,
     #[command(flatten)]
     /// Task and reward.
     pub task: TaskArgs,
@@ -329,6 +424,29 @@ pub enum BenchCommand {
         #[arg(long, default_value = "1280x720")]
         size: String,
     },
+    /// Wrist-camera frames/s of the headless renderer at 84x84, 128x128 and 640x480, one env and
+    /// a batch of envs.
+    Render {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Envs per batch.
+        #[arg(long, default_value_t = 16)]
+        envs: usize,
+        /// Threads for the batch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 2.0)]
+        secs: f64,
+        /// Frames for MuJoCo's own renderer at 84x84 (Python bindings on EGL, from the set-up's
+        /// venv), measured in the same run; 0 = skip.
+        #[arg(long, default_value_t = 40)]
+        mujoco_frames: usize,
+        #[command(flatten)]
+        /// Scene config.
+        scene: SceneArgs,
+    },
     /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
     Physics {
         /// Print JSON.
@@ -341,6 +459,17 @@ pub enum BenchCommand {
         /// Scene config.
         scene: SceneArgs,
     },
+}
+
+/// Parses `WIDTHxHEIGHT`.
+pub fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
+    let parsed = text
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
+    match parsed {
+        Some((w, h)) if (2..=4096).contains(&w) && (2..=4096).contains(&h) => Ok((w, h)),
+        _ => anyhow::bail!("size `{text}` is not WIDTHxHEIGHT with each side in 2..=4096"),
+    }
 }
 
 /// Loads the pick config (default `configs/pick.toml`).
@@ -361,6 +490,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::ExportTorchscript { policy, out }) => {
             train::export_torchscript(&policy, &out)
         }
+        Command::Policy(PolicyCommand::Info { policy }) => train::policy_info(&policy),
+        Command::Dr(DrCommand::Preview {
+            seeds,
+            first_seed,
+            out,
+            camera,
+            size,
+            cols,
+            task,
+            scene,
+        }) => dr::preview(&dr::PreviewArgs {
+            seeds,
+            first_seed,
+            out: &out,
+            camera: &camera,
+            size: &size,
+            cols,
+            task: &task,
+            scene: &scene,
+        }),
         Command::Episode(cmd) => episode::run(cmd),
         #[cfg(feature = "app")]
         Command::View(args) => crate::app::run(&args),
@@ -399,7 +548,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             scene,
         }) => {
             let built = crate::scene::build(&scene.load()?)?;
-            let (task, reward) = task.load()?;
+            let (task, reward) = task.load_for(&built)?;
             let report = crate::bench::env(&built, &task, &reward, steps);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -423,6 +572,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Render {
+            json,
+            envs,
+            threads,
+            secs,
+            mujoco_frames,
+            scene,
+        }) => {
+            if envs == 0 || threads == 0 || !(secs > 0.0) {
+                anyhow::bail!("--envs, --threads and --secs must be positive");
+            }
+            let built = crate::scene::build(&scene.load()?)?;
+            let report = crate::bench::render(&built, envs, threads, secs, mujoco_frames)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

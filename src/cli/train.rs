@@ -89,8 +89,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
 
 fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
     let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
-    let (task, reward) = args.task.load()?;
-    let mut env = LiftEnv::new(scene, task, reward);
+    let (task, reward) = args.task.load_for(&scene)?;
+    let mut env = LiftEnv::try_new(scene, task, reward)?;
     let actor = crate::rl::torchscript::TorchScriptActor::load(
         &args.policy,
         env.observation_space().dim(),
@@ -176,14 +176,22 @@ fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
         }
     };
     let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
-    let (task, reward) = match (&args.task.task, &args.task.reward) {
-        (None, None) => (
-            toml::from_str(&recorded.task_toml).context("the policy's recorded task config")?,
-            toml::from_str(&recorded.reward_toml).context("the policy's recorded reward config")?,
-        ),
-        _ => args.task.load()?,
-    };
-    let mut env = LiftEnv::new(scene, task, reward);
+    let (mut task, reward): (crate::task::TaskConfig, crate::task::RewardConfig) =
+        match (&args.task.task, &args.task.reward) {
+            (None, None) => (
+                toml::from_str(&recorded.task_toml).context("the policy's recorded task config")?,
+                toml::from_str(&recorded.reward_toml)
+                    .context("the policy's recorded reward config")?,
+            ),
+            _ => args.task.load()?,
+        };
+    if let Some(dr) = &args.task.dr {
+        task.dr = Some(crate::task::DrConfig::load(dr)?);
+    }
+    task.check_scene(&scene.model)
+        .map_err(|e| anyhow::anyhow!("task config: {e}"))?;
+    let mut env = LiftEnv::try_new(scene, task, reward)?;
+    policy.check_privileged(env.task(), &args.policy)?;
     policy.check_layout(&env.observation_space().names, &args.policy)?;
     let name = format!("policy:{}", args.policy.display());
     evaluate_and_report(args, &mut env, &name, |o| {
@@ -196,4 +204,96 @@ fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
         };
         (action, Some(outputs))
     })
+}
+
+/// `so101-lab policy info`: what a policy file reads and writes, and how it was trained.
+pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
+    let policy = Policy::load(path)?;
+    let m = &policy.meta;
+    println!("{}: {} v{}", path.display(), m.format, m.version);
+    println!(
+        "trained {} env steps; network {:?}; observation normalisation {}",
+        m.trained_steps,
+        m.net_arch,
+        if m.normalize_obs { "on" } else { "off" }
+    );
+    let task: Option<crate::task::TaskConfig> = toml::from_str(&m.config.task_toml).ok();
+    let privileged: Vec<&String> = m
+        .obs_names
+        .iter()
+        .filter(|n| crate::task::obs::is_privileged_name(n))
+        .collect();
+    println!(
+        "inputs: {} state values{}",
+        m.obs_names.len(),
+        if privileged.is_empty() {
+            " (none privileged: real-robot compatible)".to_owned()
+        } else {
+            format!(
+                " ({} privileged, simulator only: {})",
+                privileged.len(),
+                privileged
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    for (i, name) in m.obs_names.iter().enumerate() {
+        let mark = if crate::task::obs::is_privileged_name(name) {
+            "  [privileged]"
+        } else {
+            ""
+        };
+        let norm = match (m.obs_mean.get(i), m.obs_var.get(i)) {
+            (Some(mu), Some(var)) if m.normalize_obs => {
+                format!("  mean {mu:+.4} std {:.4}", var.sqrt())
+            }
+            _ => String::new(),
+        };
+        println!("  {i:>3} {name}{norm}{mark}");
+    }
+    match &m.image {
+        Some(img) => {
+            println!(
+                "image input: {} plane(s) of {}x{} (cameras {}, channels {:?}, stack {}{})",
+                img.planes.len(),
+                img.width,
+                img.height,
+                img.cameras.join(", "),
+                img.channels,
+                img.frame_stack,
+                if img.real_capture {
+                    ", real-capture preprocessing"
+                } else {
+                    ""
+                }
+            );
+            for (i, p) in img.planes.iter().enumerate() {
+                println!("  plane {i:>2} {p}");
+            }
+        }
+        None => println!("image input: none"),
+    }
+    println!("outputs: {}", m.action_names.join(", "));
+    if let Some(task) = task {
+        println!(
+            "task: reset {:?}, {} steps, success after {} held steps above {} m{}",
+            task.reset_mode,
+            task.max_episode_steps,
+            task.success_hold_steps,
+            task.lift_height_m,
+            if task.dr.is_some() {
+                ", domain randomised"
+            } else {
+                ""
+            }
+        );
+    }
+    println!("config identity: {}", m.config.hash);
+    if !m.notes.is_empty() {
+        println!("notes: {}", m.notes);
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ mod scene;
 
 pub use scene::{
     ActuatorConfig, CollisionBox, CollisionConfig, Cone, ContactConfig, CubeConfig, GraspConfig,
-    Integrator, PadConfig, PhysicsConfig, SceneConfig, SitesConfig, Solver,
+    Integrator, PadConfig, PhysicsConfig, SceneConfig, SitesConfig, Solver, WristCameraConfig,
 };
 
 use std::fmt;

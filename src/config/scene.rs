@@ -29,6 +29,41 @@ pub struct SceneConfig {
     pub collision: CollisionConfig,
     /// The grasp predicate.
     pub grasp: GraspConfig,
+    /// The wrist camera, calibrated to the real SO-101 mount. Absent in files written before it
+    /// existed: those keep the camera of `sites.wrist_camera_*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrist_camera: Option<WristCameraConfig>,
+}
+
+/// The wrist camera of the real arm: an innoMaker USB camera (130 deg diagonal / 103 deg
+/// horizontal on its 16:9 sensor) in the SO-101 wrist mount, capturing 640x480 (4:3, full
+/// sensor height). Policies see a centre crop of that capture resized to their input size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WristCameraConfig {
+    /// Position in the gripper body frame, metres.
+    pub pos: [f64; 3],
+    /// Orientation as MJCF `euler` (radians, the model's `eulerseq`) in the gripper body frame.
+    pub euler: [f64; 3],
+    /// Vertical field of view of the capture, degrees (also the field of view of its square
+    /// centre crop: the crop keeps the full height).
+    pub fovy_deg: f64,
+    /// Capture width of the real camera, pixels.
+    pub capture_width: u32,
+    /// Capture height of the real camera, pixels.
+    pub capture_height: u32,
+}
+
+impl Default for WristCameraConfig {
+    fn default() -> Self {
+        Self {
+            pos: [0.008, -0.065, -0.019],
+            euler: [0.398, 0.0, 3.14159],
+            fovy_deg: 70.5,
+            capture_width: 640,
+            capture_height: 480,
+        }
+    }
 }
 
 /// MuJoCo's `<option>` values that matter for grasping.
@@ -158,11 +193,12 @@ pub struct SitesConfig {
     pub gripperframe_pos: [f64; 3],
     /// `graspframe`: between the fingers, about 6 cm back toward the wrist.
     pub graspframe_pos: [f64; 3],
-    /// Wrist camera position in the gripper body frame.
+    /// Legacy wrist camera position in the gripper body frame (used only without
+    /// `[wrist_camera]`, i.e. by scenes recorded before the calibrated camera).
     pub wrist_camera_pos: [f64; 3],
-    /// Wrist camera orientation (w, x, y, z) in the gripper body frame; it looks along its -z.
+    /// Legacy wrist camera orientation (w, x, y, z); it looks along its -z.
     pub wrist_camera_quat: [f64; 4],
-    /// Wrist camera vertical field of view, degrees.
+    /// Legacy wrist camera vertical field of view, degrees.
     pub wrist_camera_fovy_deg: f64,
 }
 
@@ -220,6 +256,7 @@ impl Default for SceneConfig {
             sites: SitesConfig::default(),
             collision: CollisionConfig::default(),
             grasp: GraspConfig::default(),
+            wrist_camera: Some(WristCameraConfig::default()),
         }
     }
 }
@@ -472,6 +509,23 @@ impl SceneConfig {
             10.0,
             160.0,
         )?;
+        if let Some(w) = &self.wrist_camera {
+            Check::each("wrist_camera.pos", &w.pos, -0.3, 0.3)?;
+            Check::each("wrist_camera.euler", &w.euler, -7.0, 7.0)?;
+            Check::range("wrist_camera.fovy_deg", w.fovy_deg, 10.0, 160.0)?;
+            Check::int_range(
+                "wrist_camera.capture_width",
+                i64::from(w.capture_width),
+                16,
+                4096,
+            )?;
+            Check::int_range(
+                "wrist_camera.capture_height",
+                i64::from(w.capture_height),
+                16,
+                4096,
+            )?;
+        }
         for (i, b) in self.collision.boxes.iter().enumerate() {
             for k in 0..3 {
                 let ordered = b.min[k] < b.max[k];

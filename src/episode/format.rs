@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::sim::SimState;
-use crate::task::{EnvControllerState, ResetMode, StepInfo};
+use crate::task::{DrSample, EnvControllerState, ImageSpec, ResetMode, StepInfo};
 
 /// Value of the header's `format` field.
 pub const FORMAT_TAG: &str = "so101-lab-episode";
@@ -59,6 +59,22 @@ pub struct EpisodeHeader {
     pub initial_controller: EnvControllerState,
     /// Observation right after reset.
     pub initial_obs: Vec<f64>,
+    /// Privileged flags of the observation elements (empty in files written before them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obs_privileged: Vec<bool>,
+    /// Image observation settings (the images themselves are re-rendered on replay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSpec>,
+    /// The episode's domain randomisation sample: replays apply it before restoring states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dr: Option<DrSample>,
+    /// Fingerprint of the image observation right after reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_pixels_sha: Option<String>,
+    /// What drew the images (`cpu: ...` or `gpu: <adapter>`): fingerprints are bitwise per
+    /// backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_backend: Option<String>,
 }
 
 /// Optional outputs of the acting policy, for plots.
@@ -106,4 +122,18 @@ pub struct EpisodeStep {
     /// What the policy computed, if it said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyOutputs>,
+    /// Fingerprint (SHA-256, first 16 hex digits) of the image observation after the step, so a
+    /// re-render can be checked bit for bit without storing images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixels_sha: Option<String>,
+}
+
+/// The fingerprint stored in episodes for an image observation.
+pub fn pixels_sha(pixels: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(pixels)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! and exact re-simulation of a recording.
 
 mod format;
+mod frames;
 mod reader;
 mod recorder;
 mod replay;
@@ -9,7 +10,9 @@ mod resim;
 
 pub use format::{
     ConfigIdentity, EpisodeHeader, EpisodeStep, FORMAT_TAG, FORMAT_VERSION, PolicyOutputs,
+    pixels_sha,
 };
+pub use frames::FrameWriter;
 pub use reader::Episode;
 pub use recorder::{EpisodeRecorder, header_for, step_record};
 pub use replay::{Markers, Replay, env_of};

@@ -54,6 +54,11 @@ pub fn header_for(env: &LiftEnv, seed: u64, policy: &str, initial_obs: &[f64]) -
         initial_state: env.sim().save_state(),
         initial_controller: env.controller_state(),
         initial_obs: initial_obs.to_vec(),
+        obs_privileged: env.observation_space().privileged.clone(),
+        image: env.image_spec(),
+        dr: env.dr_sample().copied(),
+        initial_pixels_sha: env.pixels().map(super::format::pixels_sha),
+        render_backend: env.images().map(|p| p.renderer().backend_name()),
     }
 }
 
@@ -78,6 +83,7 @@ pub fn step_record(
         truncated: out.truncated,
         info: out.info.clone(),
         policy,
+        pixels_sha: out.pixels.as_deref().map(super::format::pixels_sha),
     }
 }
 

@@ -46,10 +46,19 @@ pub fn env_of(episode: &Episode, path: &Path) -> Result<LiftEnv, EpisodeError> {
         toml::from_str(&c.scene_toml).map_err(|e| config_error(path, e.to_string()))?;
     let task: TaskConfig =
         toml::from_str(&c.task_toml).map_err(|e| config_error(path, e.to_string()))?;
+    task.validate()
+        .map_err(|e| config_error(path, format!("task config: {e}")))?;
     let reward: RewardConfig =
         toml::from_str(&c.reward_toml).map_err(|e| config_error(path, e.to_string()))?;
     let scene = crate::scene::build(&scene).map_err(|e| config_error(path, e.to_string()))?;
-    Ok(LiftEnv::new(scene, task, reward))
+    task.check_scene(&scene.model)
+        .map_err(|e| config_error(path, format!("task config: {e}")))?;
+    let mut env =
+        LiftEnv::try_new(scene, task, reward).map_err(|e| config_error(path, e.to_string()))?;
+    if let Some(dr) = &episode.header.dr {
+        env.apply_dr(dr);
+    }
+    Ok(env)
 }
 
 impl Replay {
@@ -103,6 +112,49 @@ impl Replay {
             .restore_state(state)
             .map_err(|e| config_error(&self.path, format!("state {k}: {e}")))?;
         self.cursor = k;
+        Ok(())
+    }
+
+    /// The recorded physics state `k` (0 = after reset).
+    pub fn state(&self, k: usize) -> &crate::sim::SimState {
+        match k.min(self.len() - 1) {
+            0 => &self.episode.header.initial_state,
+            k => &self.episode.steps[k - 1].state,
+        }
+    }
+
+    /// The recorded state observation at state `k`: exactly what the policy received.
+    pub fn observation(&self, k: usize) -> &[f64] {
+        match k.min(self.len() - 1) {
+            0 => &self.episode.header.initial_obs,
+            k => &self.episode.steps[k - 1].obs,
+        }
+    }
+
+    /// Re-renders the image observation at state `k` into `pipeline`: the stacked frames of
+    /// states `k - stack + 1 ..= k` (the first state repeated at the start of the episode, as
+    /// the env does), in the episode's randomised appearance. Equal, bit for bit, to what the
+    /// policy saw (`pixels_sha` of the recording).
+    pub fn render_stack(
+        &self,
+        k: usize,
+        pipeline: &mut crate::task::ImagePipeline,
+    ) -> Result<(), EpisodeError> {
+        let k = k.min(self.len() - 1);
+        let stack = pipeline.config().frame_stack.max(1);
+        let first = k.saturating_sub(stack - 1);
+        if let Some(dr) = &self.episode.header.dr {
+            pipeline.set_look(dr.appearance);
+        }
+        let mut scratch = crate::sim::Sim::new(self.env.sim().scene().clone());
+        for (i, t) in (first..=k).enumerate() {
+            scratch
+                .restore_state(self.state(t))
+                .map_err(|e| config_error(&self.path, format!("state {t}: {e}")))?;
+            pipeline
+                .capture(&scratch, i == 0)
+                .map_err(|e| config_error(&self.path, e.to_string()))?;
+        }
         Ok(())
     }
 

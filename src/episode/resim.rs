@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use super::{Episode, EpisodeError};
-use crate::config::SceneConfig;
-use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use super::{Episode, EpisodeError, pixels_sha};
 
 /// Result of a re-simulation.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,30 +12,49 @@ pub struct ResimReport {
     pub steps: usize,
     /// First step whose state differed from the recording (bitwise), if any.
     pub first_divergence: Option<usize>,
+    /// Steps whose re-rendered image observation was compared with the recorded fingerprint.
+    pub pixels_checked: usize,
+    /// First step whose re-rendered image differed from the recording, if any.
+    pub first_pixel_divergence: Option<usize>,
+    /// Why the images were not compared (recorded on another render backend).
+    pub pixels_skipped: Option<String>,
 }
 
-/// Replays `episode`'s actions from its initial state in a scene rebuilt from its header.
+/// Replays `episode`'s actions from its initial state in a scene rebuilt from its header (with
+/// its domain randomisation sample), and re-renders the image observations it fingerprinted.
 pub fn resimulate(episode: &Episode, path: &Path) -> Result<ResimReport, EpisodeError> {
     let cfg_err = |message: String| EpisodeError::Config {
         path: path.to_owned(),
         message,
     };
-    let c = &episode.header.config;
-    let scene_cfg: SceneConfig =
-        toml::from_str(&c.scene_toml).map_err(|e| cfg_err(e.to_string()))?;
-    let task: TaskConfig = toml::from_str(&c.task_toml).map_err(|e| cfg_err(e.to_string()))?;
-    let reward: RewardConfig =
-        toml::from_str(&c.reward_toml).map_err(|e| cfg_err(e.to_string()))?;
-    let scene = crate::scene::build(&scene_cfg).map_err(|e| cfg_err(e.to_string()))?;
-    let mut env = LiftEnv::new(scene, task, reward);
+    let mut env = super::env_of(episode, path)?;
     env.restore(
         &episode.header.initial_state,
         &episode.header.initial_controller,
     )
     .map_err(|e| cfg_err(e.to_string()))?;
+    let mut pixels_checked = 0;
+    let mut first_pixel_divergence = None;
+    let now = env.images().map(|p| p.renderer().backend_name());
+    let recorded = episode.header.render_backend.clone();
+    let pixels_skipped = match (&recorded, &now) {
+        (Some(r), Some(n)) if r != n => Some(format!(
+            "images were drawn by `{r}`, this machine renders with `{n}`: not compared"
+        )),
+        _ => None,
+    };
+    let compare = pixels_skipped.is_none();
+    if let (true, Some(want), Some(got)) =
+        (compare, &episode.header.initial_pixels_sha, env.pixels())
+    {
+        pixels_checked += 1;
+        if *want != pixels_sha(got) {
+            first_pixel_divergence = Some(0);
+        }
+    }
     let mut first_divergence = None;
     for (i, step) in episode.steps.iter().enumerate() {
-        env.step(&step.action);
+        let out = env.step(&step.action);
         let now = env.sim().save_state();
         let same = now.values.len() == step.state.values.len()
             && now
@@ -48,9 +65,18 @@ pub fn resimulate(episode: &Episode, path: &Path) -> Result<ResimReport, Episode
         if !same && first_divergence.is_none() {
             first_divergence = Some(i);
         }
+        if let (true, Some(want), Some(got)) = (compare, &step.pixels_sha, &out.pixels) {
+            pixels_checked += 1;
+            if *want != pixels_sha(got) && first_pixel_divergence.is_none() {
+                first_pixel_divergence = Some(i + 1);
+            }
+        }
     }
     Ok(ResimReport {
         steps: episode.steps.len(),
         first_divergence,
+        pixels_checked,
+        first_pixel_divergence,
+        pixels_skipped,
     })
 }

@@ -46,6 +46,9 @@ pub struct PolicyMeta {
     pub trained_steps: usize,
     /// Free-form notes (e.g. the evaluation result).
     pub notes: String,
+    /// The image input's layout (pixel policies; absent for state policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::task::ImageSpec>,
 }
 
 /// Why a policy could not be loaded or used.
@@ -89,6 +92,17 @@ pub enum PolicyError {
     /// A thread panicked while acting with this policy.
     #[error("the policy was poisoned by a panic in another thread")]
     Poisoned,
+    /// The policy reads simulator-only state, but the task is meant for the real robot.
+    #[error(
+        "policy {path} reads privileged state ({names}), which the real robot cannot measure; \
+         the task has `[obs.image] privileged_state = false`"
+    )]
+    Privileged {
+        /// The file.
+        path: PathBuf,
+        /// The privileged inputs it lists.
+        names: String,
+    },
 }
 
 /// A loaded (or freshly exported) deterministic policy.
@@ -199,6 +213,17 @@ impl Policy {
     }
 
     /// Errors unless `obs_names` is exactly the layout this policy was trained on.
+    /// Refuses a policy that lists a privileged input (the cube pose) for a task that keeps
+    /// privileged state out of its observation.
+    pub fn check_privileged(
+        &self,
+        task: &crate::task::TaskConfig,
+        path: &Path,
+    ) -> Result<(), PolicyError> {
+        check_privileged_inputs(&self.meta.obs_names, task, path)
+    }
+
+    /// Checks the policy's observation names against the env's.
     pub fn check_layout(&self, obs_names: &[String], path: &Path) -> Result<(), PolicyError> {
         if self.meta.obs_names == obs_names {
             Ok(())
@@ -278,5 +303,29 @@ impl Policy {
         });
         self.buf = buf;
         out
+    }
+}
+
+/// The privileged-state guard on a list of input names (policy files, TorchScript sidecars).
+pub fn check_privileged_inputs(
+    obs_names: &[String],
+    task: &crate::task::TaskConfig,
+    path: &Path,
+) -> Result<(), PolicyError> {
+    if task.obs.privileged_state() {
+        return Ok(());
+    }
+    let bad: Vec<&str> = obs_names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| crate::task::obs::is_privileged_name(n))
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(PolicyError::Privileged {
+            path: path.to_owned(),
+            names: bad.join(", "),
+        })
     }
 }

@@ -417,6 +417,7 @@ pub fn export_policy(
         config: identity.clone(),
         trained_steps: state.step,
         notes: notes.to_owned(),
+        image: None,
     };
     Policy::from_parts(meta, &sac.actor, &state.obs_norm)
 }

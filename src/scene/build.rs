@@ -436,9 +436,20 @@ fn add_sites_and_camera(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), S
             what: "add wrist camera".into(),
             message: edit_message(&e),
         })?;
-    *cam.pos_mut() = s.wrist_camera_pos;
-    *cam.quat_mut() = s.wrist_camera_quat;
-    cam.set_fovy(s.wrist_camera_fovy_deg);
+    match &config.wrist_camera {
+        Some(w) => {
+            *cam.pos_mut() = w.pos;
+            // MuJoCo converts the euler angles with the model's own `eulerseq` and angle unit,
+            // exactly as it would the MJCF attribute.
+            cam.alt_mut().set_euler(&w.euler);
+            cam.set_fovy(w.fovy_deg);
+        }
+        None => {
+            *cam.pos_mut() = s.wrist_camera_pos;
+            *cam.quat_mut() = s.wrist_camera_quat;
+            cam.set_fovy(s.wrist_camera_fovy_deg);
+        }
+    }
     Ok(())
 }
 

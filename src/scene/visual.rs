@@ -260,7 +260,7 @@ fn geoms(model: &MjModel) -> Vec<GeomVisual> {
 
 /// MuJoCo stores one vertex array and a separate normal array per mesh, with per-face indices
 /// into each. A GPU wants one index per (position, normal) pair, so pairs are de-duplicated.
-fn mesh_data(model: &MjModel, m: usize) -> MeshData {
+pub(crate) fn mesh_data(model: &MjModel, m: usize) -> MeshData {
     let vert_adr = model.mesh_vertadr()[m].max(0) as usize;
     let normal_adr = model.mesh_normaladr()[m].max(0) as usize;
     let face_adr = model.mesh_faceadr()[m].max(0) as usize;

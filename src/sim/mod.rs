@@ -7,9 +7,11 @@
 //! restored state continue bit for bit: nothing the controllers read depends on history.
 
 mod contacts;
+mod model_edit;
 mod snapshot;
 
 pub use contacts::{ContactInfo, GraspState};
+pub use model_edit::{PhysicsEdits, physics_variant};
 pub use snapshot::{Annotations, Ghost, SimSnapshot};
 
 use std::sync::Arc;

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::dr::DrConfig;
+use super::image_obs::ImageObsConfig;
 use crate::config::{Check, ConfigError, FieldError};
 use crate::kinematics::IkConfig;
 
@@ -32,6 +34,17 @@ pub struct ObsConfig {
     pub previous_action: bool,
     /// Append the gripper servo target (1).
     pub gripper_target: bool,
+    /// Camera images (`[obs.image]`); absent = state only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageObsConfig>,
+}
+
+impl ObsConfig {
+    /// Whether the state vector keeps privileged entries (the cube pose): always without images,
+    /// and with images only when `[obs.image] privileged_state = true`.
+    pub fn privileged_state(&self) -> bool {
+        self.image.as_ref().is_none_or(|i| i.privileged_state)
+    }
 }
 
 /// The lift environment.
@@ -82,6 +95,9 @@ pub struct TaskConfig {
     pub ik: IkConfig,
     /// Observation options.
     pub obs: ObsConfig,
+    /// Domain randomisation ranges (`[dr]`, or `--dr FILE`); absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dr: Option<DrConfig>,
 }
 
 impl Default for TaskConfig {
@@ -113,6 +129,7 @@ impl Default for TaskConfig {
                 ..IkConfig::default()
             },
             obs: ObsConfig::default(),
+            dr: None,
         }
     }
 }
@@ -181,7 +198,21 @@ impl TaskConfig {
         Check::range("ik.damping", self.ik.damping, 0.0, 10.0)?;
         Check::range("ik.max_step_rad", self.ik.max_step_rad, 0.001, 3.0)?;
         Check::range("ik.gain", self.ik.gain, 0.01, 1.0)?;
+        if let Some(image) = &self.obs.image {
+            image.validate("obs.image")?;
+        }
+        if let Some(dr) = &self.dr {
+            dr.validate("dr.")?;
+        }
         Ok(())
+    }
+
+    /// Checks what needs the compiled scene: the cameras `[obs.image]` names exist.
+    pub fn check_scene(&self, model: &mujoco_rs::prelude::MjModel) -> Result<(), FieldError> {
+        match &self.obs.image {
+            Some(image) => image.check_cameras(model, "obs.image"),
+            None => Ok(()),
+        }
     }
 }
 

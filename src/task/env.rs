@@ -1,6 +1,7 @@
 //! `LiftEnv`: the lift task with a Gymnasium-style API. Cartesian actions through one DLS step
 //! per env step, the staged reward term by term, success and truncation, three reset modes.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use nalgebra::Vector3;
@@ -9,14 +10,17 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::config::{ResetMode, RewardConfig, TaskConfig};
+use super::dr::DrSample;
+use super::image_obs::{ImagePipeline, ImageSpec};
 use super::obs::{self, SpaceSpec};
 use super::reward::{self, RewardInput, RewardState, RewardTerms};
 use crate::kinematics::frames::CLOSING_AXIS;
 use crate::kinematics::{IkSolver, IkTarget};
+use crate::render::RenderError;
 use crate::scene::BuiltScene;
 use crate::scene::names::{GRIPPER_INDEX, WRIST_FLEX_INDEX, WRIST_ROLL_INDEX};
 use crate::scripted::{PickConfig, PickPhase, ScriptedPick};
-use crate::sim::Sim;
+use crate::sim::{PhysicsEdits, Sim};
 
 /// Per-step diagnostics (Gymnasium's `info`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -75,6 +79,8 @@ pub struct StepOutcome {
     pub truncated: bool,
     /// Diagnostics.
     pub info: StepInfo,
+    /// The stacked image observation after the step (tasks with `[obs.image]`).
+    pub pixels: Option<Vec<u8>>,
 }
 
 /// An IK solution shown before it is applied: joints, residual errors and every geom's pose.
@@ -105,26 +111,65 @@ pub struct LiftEnv {
     last_obs: Vec<f64>,
     obs_space: SpaceSpec,
     timings: EnvTimings,
+    /// The scene as built; physics randomisation runs on copies of it.
+    base_scene: BuiltScene,
+    physics: PhysicsEdits,
+    images: Option<ImagePipeline>,
+    dr: Option<DrSample>,
+    /// Actions waiting out the action latency, oldest first.
+    pending: VecDeque<[f64; 4]>,
+    /// Leave rendering to the caller (a `VecEnv` drawing all envs in one GPU batch).
+    defer_images: bool,
+}
+
+fn ik_solver(sim: &Sim, task: &TaskConfig) -> IkSolver {
+    let mut active = [true; 6];
+    active[WRIST_ROLL_INDEX] = false;
+    active[GRIPPER_INDEX] = false;
+    IkSolver::new(
+        sim.scene().model.clone(),
+        sim.handles().gripperframe_site,
+        &sim.handles().joints,
+        active,
+        task.ik.clone(),
+    )
 }
 
 impl LiftEnv {
     /// An environment on `scene`; call [`LiftEnv::reset`] before stepping.
+    ///
+    /// # Panics
+    /// If `[obs.image]` names a camera the scene lacks. Configs from users go through
+    /// [`LiftEnv::try_new`] (or `TaskConfig::check_scene` first), which reports that as an error.
     pub fn new(scene: BuiltScene, task: TaskConfig, reward: RewardConfig) -> Self {
-        let sim = Sim::new(scene);
-        let mut active = [true; 6];
-        active[WRIST_ROLL_INDEX] = false;
-        active[GRIPPER_INDEX] = false;
-        let ik = IkSolver::new(
-            sim.scene().model.clone(),
-            sim.handles().gripperframe_site,
-            &sim.handles().joints,
-            active,
-            task.ik.clone(),
-        );
+        match Self::try_new(scene, task, reward) {
+            Ok(env) => env,
+            Err(e) => panic!("LiftEnv::new: {e} (use LiftEnv::try_new for user configs)"),
+        }
+    }
+
+    /// An environment on `scene`, or why its image observation cannot be rendered.
+    pub fn try_new(
+        scene: BuiltScene,
+        task: TaskConfig,
+        reward: RewardConfig,
+    ) -> Result<Self, RenderError> {
+        let sim = Sim::new(scene.clone());
+        let ik = ik_solver(&sim, &task);
         let obs_space = obs::observation_space(&task.obs);
-        Self {
+        let images = match &task.obs.image {
+            Some(config) => Some(ImagePipeline::new(&sim, config)?),
+            None => None,
+        };
+        Ok(Self {
             sim,
             ik,
+            base_scene: scene,
+            physics: PhysicsEdits::default(),
+            images,
+            dr: None,
+            pending: VecDeque::new(),
+            defer_images: false,
             rng: ChaCha8Rng::seed_from_u64(0),
             target: Vector3::zeros(),
             gripper_ctrl: 0.0,
@@ -137,7 +182,87 @@ impl LiftEnv {
             task,
             reward,
             timings: EnvTimings::default(),
+        })
+    }
+
+    /// The image pipeline (tasks with `[obs.image]`).
+    pub fn images(&self) -> Option<&ImagePipeline> {
+        self.images.as_ref()
+    }
+
+    /// The layout of the image observation.
+    pub fn image_spec(&self) -> Option<ImageSpec> {
+        self.images.as_ref().map(|p| p.config().spec())
+    }
+
+    /// The current stacked image observation.
+    pub fn pixels(&self) -> Option<&[u8]> {
+        self.images.as_ref().map(ImagePipeline::observation)
+    }
+
+    /// This episode's domain randomisation sample (tasks with `[dr]`).
+    pub fn dr_sample(&self) -> Option<&DrSample> {
+        self.dr.as_ref()
+    }
+
+    /// Puts the world of `sample` in place: physics (a private copy of the model when anything
+    /// changes), appearance and action latency. Resets use the seed's sample; replays apply the
+    /// one recorded in the episode before restoring a state.
+    pub fn apply_dr(&mut self, sample: &DrSample) {
+        if sample.physics != self.physics {
+            let scene = if sample.physics.is_identity() {
+                self.base_scene.clone()
+            } else {
+                crate::sim::physics_variant(&self.base_scene, &sample.physics)
+            };
+            self.sim = Sim::new(scene);
+            self.ik = ik_solver(&self.sim, &self.task);
+            self.physics = sample.physics;
         }
+        if let Some(images) = &mut self.images {
+            images.set_look(sample.appearance);
+        }
+        self.dr = Some(*sample);
+    }
+
+    /// Whether `step` and `reset` leave the images to the caller ([`LiftEnv::image_pipeline_mut`]
+    /// then takes frames rendered in a batch). Off by default.
+    pub fn set_defer_images(&mut self, defer: bool) {
+        self.defer_images = defer;
+    }
+
+    /// The image pipeline, mutable: for callers that render batches themselves.
+    pub fn image_pipeline_mut(&mut self) -> Option<&mut ImagePipeline> {
+        self.images.as_mut()
+    }
+
+    /// Renders the image observation now (after deferred steps, or to rebuild it).
+    pub fn capture_images(&mut self, fresh: bool) {
+        if let Some(images) = &mut self.images {
+            // The pipeline was built for this scene and its cameras (checked in try_new), and
+            // physics variants keep every id, so rendering cannot fail here.
+            let _ = images.capture(&self.sim, fresh);
+        }
+    }
+
+    fn capture_unless_deferred(&mut self, fresh: bool) {
+        if !self.defer_images {
+            self.capture_images(fresh);
+        }
+    }
+
+    fn pixels_unless_deferred(&self) -> Option<Vec<u8>> {
+        if self.defer_images {
+            None
+        } else {
+            self.pixels().map(<[u8]>::to_vec)
+        }
+    }
+
+    fn neutral_action(&self) -> [f64; 4] {
+        let r = self.sim.handles().gripper().ctrl_range;
+        let g = 2.0 * (self.gripper_ctrl - r[0]) / (r[1] - r[0]) - 1.0;
+        [0.0, 0.0, 0.0, g.clamp(-1.0, 1.0)]
     }
 
     /// The observation space (names, bounds, layout).
@@ -189,6 +314,9 @@ impl LiftEnv {
     /// [`LiftEnv::reset`] with the cube placed at `placement` = (x, y, yaw in radians) instead
     /// of the seed's random placement (the seed still drives everything else).
     pub fn reset_at(&mut self, seed: u64, placement: Option<[f64; 3]>) -> Vec<f64> {
+        if let Some(sample) = self.task.dr.as_ref().map(|dr| dr.sample(seed)) {
+            self.apply_dr(&sample);
+        }
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         self.sim.reset();
         self.steps = 0;
@@ -200,14 +328,18 @@ impl LiftEnv {
         let y = t.cube_y[0] + self.rng.random_range(-1.0..=1.0) * t.cube_y[1];
         let yaw = self.rng.random_range(-1.0..=1.0) * t.cube_yaw_deg.to_radians();
         let [x, y, yaw] = placement.unwrap_or([x, y, yaw]);
-        let half = self.sim.scene().config.cube.size_m / 2.0;
+        // The compiled cube, which domain randomisation may have resized.
+        let half = self.sim.model().geom_size()[self.sim.handles().cube_geom][2];
         self.sim.set_cube_pose([x, y, half], yaw);
         match self.task.reset_mode {
             ResetMode::Full => self.reset_full(),
             ResetMode::CubeInHand => self.reset_cube_in_hand(),
             ResetMode::Home => self.reset_home(),
         }
+        let latency = self.dr.map_or(0, |d| d.latency_steps);
+        self.pending = std::iter::repeat_n(self.neutral_action(), latency).collect();
         self.observe();
+        self.capture_unless_deferred(true);
         self.last_obs.clone()
     }
 
@@ -318,9 +450,16 @@ impl LiftEnv {
                 0.0
             }
         });
-        let delta = Vector3::new(a[0], a[1], a[2]) * self.task.action_scale_m;
+        // With action latency the servos get the action of `latency` steps ago.
+        let applied = if self.pending.is_empty() {
+            a
+        } else {
+            self.pending.push_back(a);
+            self.pending.pop_front().unwrap_or(a)
+        };
+        let delta = Vector3::new(applied[0], applied[1], applied[2]) * self.task.action_scale_m;
         self.target = self.clamp_target(self.target + delta);
-        self.gripper_ctrl = self.gripper_from_action(a[3]);
+        self.gripper_ctrl = self.gripper_from_action(applied[3]);
         self.apply_ik_step();
         let t1 = Instant::now();
         let previous_obs = self.last_obs.clone();
@@ -344,6 +483,7 @@ impl LiftEnv {
                 terminated: false,
                 truncated: true,
                 info,
+                pixels: self.pixels_unless_deferred(),
             };
         }
         let out = self.finish_step(a);
@@ -396,6 +536,7 @@ impl LiftEnv {
         self.target = self.clamp_target(self.sim.tcp_pose().pos);
         self.gripper_ctrl = targets[GRIPPER_INDEX];
         self.observe();
+        self.capture_unless_deferred(false);
     }
 
     fn apply_ik_step(&mut self) {
@@ -444,6 +585,7 @@ impl LiftEnv {
         );
         self.prev_action = action;
         self.observe();
+        self.capture_unless_deferred(false);
         let cq = cube.quat();
         let tq = tcp.quat();
         let info = StepInfo {
@@ -467,6 +609,7 @@ impl LiftEnv {
             terminated: success,
             truncated: !success && self.steps >= self.task.max_episode_steps,
             info,
+            pixels: self.pixels_unless_deferred(),
         }
     }
 
@@ -479,6 +622,7 @@ impl LiftEnv {
             steps: self.steps,
             hold: self.hold,
             reward_state: self.reward_state,
+            pending_actions: self.pending.iter().copied().collect(),
         }
     }
 
@@ -495,7 +639,11 @@ impl LiftEnv {
         self.steps = ctl.steps;
         self.hold = ctl.hold;
         self.reward_state = ctl.reward_state;
+        self.pending = ctl.pending_actions.iter().copied().collect();
         self.observe();
+        // The frame stack restarts at a restored state (a replay re-renders the earlier states
+        // to rebuild it: see `Replay::render_stack`).
+        self.capture_unless_deferred(true);
         Ok(self.last_obs.clone())
     }
 }
@@ -515,4 +663,7 @@ pub struct EnvControllerState {
     pub hold: usize,
     /// Drop-debounce memory.
     pub reward_state: RewardState,
+    /// Actions waiting out the action latency, oldest first (empty without latency).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_actions: Vec<[f64; 4]>,
 }

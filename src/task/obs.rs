@@ -17,6 +17,10 @@ pub struct SpaceSpec {
     pub low: Vec<f64>,
     /// Upper bounds (+inf where unbounded).
     pub high: Vec<f64>,
+    /// Entries a real robot cannot measure (the cube pose), per element. Empty in files written
+    /// before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileged: Vec<bool>,
 }
 
 impl SpaceSpec {
@@ -25,10 +29,28 @@ impl SpaceSpec {
         self.names.len()
     }
 
+    /// Whether element `i` is privileged (unknown = no).
+    pub fn is_privileged(&self, i: usize) -> bool {
+        self.privileged.get(i).copied().unwrap_or(false)
+    }
+
+    /// Names of the privileged elements.
+    pub fn privileged_names(&self) -> Vec<&str> {
+        (0..self.dim())
+            .filter(|&i| self.is_privileged(i))
+            .map(|i| self.names[i].as_str())
+            .collect()
+    }
+
     fn push(&mut self, name: String, low: f64, high: f64) {
+        self.push_flagged(name, low, high, false);
+    }
+
+    fn push_flagged(&mut self, name: String, low: f64, high: f64, privileged: bool) {
         self.names.push(name);
         self.low.push(low);
         self.high.push(high);
+        self.privileged.push(privileged);
     }
 
     fn empty() -> Self {
@@ -36,8 +58,15 @@ impl SpaceSpec {
             names: Vec::new(),
             low: Vec::new(),
             high: Vec::new(),
+            privileged: Vec::new(),
         }
     }
+}
+
+/// True for observation names that only a simulator knows (the cube pose), whatever the layout
+/// flags say: the guard for policies meant for the real robot.
+pub fn is_privileged_name(name: &str) -> bool {
+    name.starts_with("cube_pos/") || name.starts_with("cube_quat/")
 }
 
 /// The observation layout for an [`ObsConfig`].
@@ -68,12 +97,14 @@ pub fn observation_space(cfg: &ObsConfig) -> SpaceSpec {
             );
         }
     }
-    for a in ["x", "y", "z"] {
-        s.push(format!("cube_pos/{a}"), -inf, inf);
-    }
-    if cfg.cube_quat {
-        for a in ["w", "x", "y", "z"] {
-            s.push(format!("cube_quat/{a}"), -1.0, 1.0);
+    if cfg.privileged_state() {
+        for a in ["x", "y", "z"] {
+            s.push_flagged(format!("cube_pos/{a}"), -inf, inf, true);
+        }
+        if cfg.cube_quat {
+            for a in ["w", "x", "y", "z"] {
+                s.push_flagged(format!("cube_quat/{a}"), -1.0, 1.0, true);
+            }
         }
     }
     if cfg.previous_action {
@@ -126,11 +157,13 @@ pub fn write_observation(
     } else {
         out.extend_from_slice(&rpy(&tcp.rot));
     }
-    let cube = sim.cube_pose();
-    out.extend_from_slice(cube.pos.as_slice());
-    if cfg.cube_quat {
-        let q = cube.quat();
-        out.extend_from_slice(&[q.w, q.i, q.j, q.k]);
+    if cfg.privileged_state() {
+        let cube = sim.cube_pose();
+        out.extend_from_slice(cube.pos.as_slice());
+        if cfg.cube_quat {
+            let q = cube.quat();
+            out.extend_from_slice(&[q.w, q.i, q.j, q.k]);
+        }
     }
     if cfg.previous_action {
         out.extend_from_slice(prev_action);
@@ -157,8 +190,19 @@ mod tests {
             cube_quat: true,
             previous_action: true,
             gripper_target: true,
+            image: None,
         };
-        assert_eq!(observation_space(&all).dim(), 21 + 3 + 4 + 4 + 1);
+        let space = observation_space(&all);
+        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1);
+        assert_eq!(space.privileged_names().len(), 7);
+        // With images and no privileged state, the cube pose leaves the state vector.
+        let seeing = ObsConfig {
+            image: Some(super::super::ImageObsConfig::default()),
+            ..all
+        };
+        let space = observation_space(&seeing);
+        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1 - 7);
+        assert!(space.names.iter().all(|n| !is_privileged_name(n)));
     }
 
     #[test]

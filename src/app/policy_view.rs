@@ -1,0 +1,256 @@
+//! `PolicyViewPlugin`: the "policy view" window (V): exactly what the policy receives. The image
+//! tensor after crop, resize and frame stacking, cut back into pictures per camera and frame,
+//! and the state vector with names, raw and normalised values, privileged entries marked. Live
+//! it shows the session's current observation; with a replay open it follows the cursor (the
+//! recorded state vector, and the images re-rendered from the recorded states). A task without
+//! `[obs.image]` shows what a wrist-camera policy (84x84 RGB, 3 frames) would receive.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use super::replay::ReplayTimeline;
+use super::sim_plugin::{LoadedScene, SimResource};
+use super::ui::OpenPanels;
+use crate::session::{Driver, LoadedPolicy};
+use crate::task::inputs::{self, ImageTile, Normalization, StateEntry};
+use crate::task::{ImageObsConfig, ImagePipeline, LiftEnv};
+
+/// The policy view window.
+pub struct PolicyViewPlugin;
+
+impl Plugin for PolicyViewPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<PolicyView>()
+            .add_systems(EguiPrimaryContextPass, policy_view_ui);
+    }
+}
+
+/// What the window shows, refreshed when the step or the replay cursor changes.
+#[derive(Resource, Default)]
+pub struct PolicyView {
+    /// Renders a wrist preview when the task has no image input (rebuilt per scene).
+    preview: Option<(u64, ImagePipeline)>,
+    /// Renders the stack at a replay cursor (rebuilt per opened replay).
+    replay_pipeline: Option<(String, ImagePipeline)>,
+    key: Option<(bool, u64, usize, usize)>,
+    /// Pictures of the image input.
+    pub tiles: Vec<ImageTile>,
+    textures: Vec<egui::TextureHandle>,
+    /// The state vector.
+    pub state: Vec<StateEntry>,
+    /// One line about the input layout.
+    pub summary: String,
+    error: Option<String>,
+}
+
+fn normalization(sim: &SimResource) -> Option<Normalization> {
+    let Driver::Policy { policy, .. } = &sim.session.driver else {
+        return None;
+    };
+    let p = policy.lock().ok()?;
+    match &*p {
+        LoadedPolicy::Native(p) if p.meta.normalize_obs => Some(Normalization {
+            mean: p.meta.obs_mean.clone(),
+            var: p.meta.obs_var.clone(),
+            clip: p.meta.clip,
+        }),
+        LoadedPolicy::Checkpoint { norm, .. } if norm.enabled => Some(Normalization {
+            mean: norm.stats.mean.clone(),
+            var: norm.stats.var.clone(),
+            clip: norm.clip,
+        }),
+        _ => None,
+    }
+}
+
+fn summary(env: &LiftEnv, image: &ImageObsConfig, preview: bool) -> String {
+    let space = env.observation_space();
+    let privileged = space.privileged_names().len();
+    let planes = image.spec().planes.len();
+    format!(
+        "{}{} {}x{} {:?} x{} frames ({planes} planes) + {} state values ({})",
+        if preview {
+            "no image input in this task; a wrist-camera policy would see: "
+        } else {
+            "image input: "
+        },
+        image.cameras.join(", "),
+        image.width,
+        image.height,
+        image.channels,
+        image.frame_stack,
+        space.dim(),
+        if privileged == 0 {
+            "none privileged".to_owned()
+        } else {
+            format!("{privileged} privileged")
+        }
+    )
+}
+
+impl PolicyView {
+    /// Refreshes from the live session (`replay` None) or the replay cursor.
+    pub fn refresh(&mut self, sim: &SimResource, replay: &ReplayTimeline, generation: u64) {
+        let env = sim.session.env();
+        let (is_replay, cursor) = match &replay.replay {
+            Some(r) => (true, r.cursor()),
+            None => (false, env.steps()),
+        };
+        let key = (
+            is_replay,
+            generation ^ sim.session.seed(),
+            cursor,
+            sim.session.stats.episodes,
+        );
+        if self.key == Some(key) {
+            return;
+        }
+        self.key = Some(key);
+        self.error = None;
+        let norm = normalization(sim);
+        match &replay.replay {
+            Some(r) => {
+                let renv = r.env();
+                self.state = inputs::state_entries(
+                    renv.observation_space(),
+                    r.observation(cursor),
+                    norm.as_ref(),
+                );
+                let config = renv.task().obs.image.clone().unwrap_or_default();
+                self.summary = summary(renv, &config, renv.task().obs.image.is_none());
+                let id = r.path.display().to_string();
+                if self.replay_pipeline.as_ref().is_none_or(|(p, _)| *p != id) {
+                    self.replay_pipeline = ImagePipeline::new(renv.sim(), &config)
+                        .map_err(|e| self.error = Some(e.to_string()))
+                        .ok()
+                        .map(|p| (id, p));
+                }
+                if let Some((_, pipeline)) = &mut self.replay_pipeline {
+                    match r.render_stack(cursor, pipeline) {
+                        Ok(()) => {
+                            self.tiles = inputs::image_tiles(&config.spec(), pipeline.observation())
+                        }
+                        Err(e) => self.error = Some(e.to_string()),
+                    }
+                }
+            }
+            None => {
+                self.state = inputs::state_entries(
+                    env.observation_space(),
+                    sim.session.obs(),
+                    norm.as_ref(),
+                );
+                if let (Some(spec), Some(pixels)) = (env.image_spec(), env.pixels()) {
+                    self.tiles = inputs::image_tiles(&spec, pixels);
+                    let config = env.task().obs.image.clone().unwrap_or_default();
+                    self.summary = summary(env, &config, false);
+                    return;
+                }
+                let config = ImageObsConfig::default();
+                self.summary = summary(env, &config, true);
+                if self.preview.as_ref().is_none_or(|(g, _)| *g != generation) {
+                    self.preview = ImagePipeline::new(env.sim(), &config)
+                        .map_err(|e| self.error = Some(e.to_string()))
+                        .ok()
+                        .map(|p| (generation, p));
+                }
+                if let Some((_, pipeline)) = &mut self.preview {
+                    let look = env.dr_sample().map(|d| d.appearance).unwrap_or_default();
+                    pipeline.set_look(look);
+                    // A new episode (step 0) starts a new stack.
+                    if let Err(e) = pipeline.capture(env.sim(), cursor == 0) {
+                        self.error = Some(e.to_string());
+                    }
+                    self.tiles = inputs::image_tiles(&config.spec(), pipeline.observation());
+                }
+            }
+        }
+    }
+}
+
+fn policy_view_ui(
+    mut contexts: EguiContexts,
+    mut panels: ResMut<OpenPanels>,
+    sim: Res<SimResource>,
+    replay: Res<ReplayTimeline>,
+    loaded: Res<LoadedScene>,
+    mut view: ResMut<PolicyView>,
+) -> Result {
+    if !panels.policy_view {
+        return Ok(());
+    }
+    view.refresh(&sim, &replay, loaded.generation);
+    let ctx = contexts.ctx_mut()?.clone();
+    // Textures follow the tiles (same count and size, so updates are in place).
+    let view = &mut *view;
+    view.textures.truncate(view.tiles.len());
+    for (i, tile) in view.tiles.iter().enumerate() {
+        let image =
+            egui::ColorImage::from_rgb([tile.width as usize, tile.height as usize], &tile.rgb);
+        match view.textures.get_mut(i) {
+            Some(t) => t.set(image, egui::TextureOptions::NEAREST),
+            None => view.textures.push(ctx.load_texture(
+                format!("policy-view-{i}"),
+                image,
+                egui::TextureOptions::NEAREST,
+            )),
+        }
+    }
+    let mut open = panels.policy_view;
+    egui::Window::new("Policy view: what the policy receives")
+        .open(&mut open)
+        .default_width(560.0)
+        .show(&ctx, |ui| {
+            ui.label(egui::RichText::new(&view.summary).small());
+            if let Some(e) = &view.error {
+                ui.colored_label(egui::Color32::LIGHT_RED, e);
+            }
+            let frames = view.tiles.iter().map(|t| t.age).max().map_or(0, |a| a + 1);
+            let per_frame = view.tiles.len() / frames.max(1);
+            egui::Grid::new("policy-view-images").show(ui, |ui| {
+                for (k, (tile, tex)) in view.tiles.iter().zip(&view.textures).enumerate() {
+                    let scale = (168.0 / tile.height.max(1) as f32).max(1.0);
+                    let size = egui::vec2(tile.width as f32 * scale, tile.height as f32 * scale);
+                    ui.vertical(|ui| {
+                        ui.image((tex.id(), size));
+                        ui.label(egui::RichText::new(&tile.label).small());
+                    });
+                    if per_frame > 0 && (k + 1) % per_frame == 0 {
+                        ui.end_row();
+                    }
+                }
+            });
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .max_height(260.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("policy-view-state")
+                        .striped(true)
+                        .show(ui, |ui| {
+                            ui.strong("input");
+                            ui.strong("raw");
+                            ui.strong("normalised");
+                            ui.strong("");
+                            ui.end_row();
+                            for e in &view.state {
+                                ui.monospace(&e.name);
+                                ui.monospace(format!("{:+.4}", e.raw));
+                                ui.monospace(
+                                    e.normalized.map_or("-".to_owned(), |v| format!("{v:+.3}")),
+                                );
+                                if e.privileged {
+                                    ui.colored_label(
+                                        egui::Color32::from_rgb(240, 120, 90),
+                                        "privileged (sim only)",
+                                    );
+                                } else {
+                                    ui.label("");
+                                }
+                                ui.end_row();
+                            }
+                        });
+                });
+        });
+    panels.policy_view = open;
+    Ok(())
+}
