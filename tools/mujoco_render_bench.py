@@ -7,6 +7,9 @@ comparison; prints one JSON object per case on stdout:
 
 Usage: mujoco_render_bench.py SCENE.xml STATES.json --camera wrist --size 84x84 --frames 200
 STATES.json holds a list of qpos vectors (the model's nq values each).
+With --dump OUT.rgb it renders each state once instead (shadows, reflections and skybox off)
+and writes the frames as raw RGB bytes, row 0 at the top: the reference images the test
+tests/render_vs_mujoco.rs compares the software renderer with.
 """
 import argparse
 import json
@@ -44,6 +47,20 @@ def measure(model, data, states, camera, width, height, frames, fast):
     return frames / elapsed
 
 
+def dump(model, data, states, camera, width, height, out):
+    renderer = mujoco.Renderer(model, height=height, width=width)
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
+    renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
+    with open(out, "wb") as f:
+        for qpos in states:
+            data.qpos[:] = qpos
+            mujoco.mj_forward(model, data)
+            renderer.update_scene(data, camera=camera)
+            f.write(renderer.render().tobytes())
+    renderer.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scene")
@@ -51,6 +68,7 @@ def main():
     ap.add_argument("--camera", default="wrist")
     ap.add_argument("--size", default="84x84")
     ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--dump", help="write one frame per state as raw RGB to this file")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     model = mujoco.MjModel.from_xml_path(args.scene)
@@ -61,6 +79,9 @@ def main():
         states = json.load(f)
     if not states or len(states[0]) != model.nq:
         sys.exit(f"states must be lists of {model.nq} qpos values")
+    if args.dump:
+        dump(model, data, states, args.camera, width, height, args.dump)
+        return
     for name, fast in (("mujoco renderer (EGL), defaults", False),
                        ("mujoco renderer (EGL), no shadow/reflection/skybox", True)):
         fps = measure(model, data, states, args.camera, width, height, args.frames, fast)

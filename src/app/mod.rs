@@ -84,6 +84,9 @@ pub struct ViewArgs {
     /// Hide the panels (3D view and overlays only).
     #[arg(long)]
     pub no_ui: bool,
+    /// Open the policy view (what the policy receives: images and state) at start.
+    #[arg(long)]
+    pub policy_view: bool,
     /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
@@ -256,6 +259,7 @@ impl PluginGroup for So101LabPlugins {
         };
         let panels = ui::OpenPanels {
             shell: !self.args.no_ui,
+            policy_view: self.args.policy_view,
             seed_text: self.args.seed.to_string(),
             ..default()
         };

@@ -587,7 +587,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             mujoco_frames,
             scene,
         }) => {
-            if envs == 0 || threads == 0 || !(secs > 0.0) {
+            if envs == 0 || threads == 0 || secs.is_nan() || secs <= 0.0 {
                 anyhow::bail!("--envs, --threads and --secs must be positive");
             }
             let built = crate::scene::build(&scene.load()?)?;

@@ -55,6 +55,10 @@ pub struct WristCameraConfig {
 }
 
 impl Default for WristCameraConfig {
+    #[allow(
+        clippy::approx_constant,
+        reason = "3.14159 is the calibration's own number, kept as measured"
+    )]
     fn default() -> Self {
         Self {
             pos: [0.008, -0.065, -0.019],

@@ -62,7 +62,7 @@ impl FrameWriter {
         if path.exists() {
             return Err(exists_error(path));
         }
-        if width % 2 != 0 || height % 2 != 0 {
+        if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("video frames must have even sides (yuv420p), got {width}x{height}"),

@@ -146,8 +146,8 @@ fn light_point(
             k *= c.powi(s.exponent);
         }
         let ndl = dot(n, dir).max(0.0);
-        for c in 0..3 {
-            diff[c] += k * (s.ambient[c] + s.diffuse[c] * ndl);
+        for (c, d) in diff.iter_mut().enumerate() {
+            *d += k * (s.ambient[c] + s.diffuse[c] * ndl);
         }
         if ndl > 0.0 && specular > 0.0 {
             let v = [eye[0] - p[0], eye[1] - p[1], eye[2] - p[2]];
@@ -156,8 +156,8 @@ fn light_point(
             let hl = dot(h, h).sqrt().max(1e-9);
             let ndh = (dot(n, h) / hl).max(0.0);
             let sp = k * specular * ndh.powi(shininess);
-            for c in 0..3 {
-                spec[c] += sp * s.specular[c];
+            for (c, v) in spec.iter_mut().enumerate() {
+                *v += sp * s.specular[c];
             }
         }
     }
@@ -537,8 +537,8 @@ fn light_vertex(
     let mut view: Option<[f32; 3]> = None;
     for l in lights {
         let ndl = dot(n, l.dir).max(0.0);
-        for c in 0..3 {
-            diff[c] += l.k * (l.ambient[c] + l.diffuse[c] * ndl);
+        for (c, d) in diff.iter_mut().enumerate() {
+            *d += l.k * (l.ambient[c] + l.diffuse[c] * ndl);
         }
         if ndl > 0.0 && specular > 0.0 && l.specular != [0.0; 3] {
             let v = *view.get_or_insert_with(|| {
@@ -549,8 +549,8 @@ fn light_vertex(
             let h = [l.dir[0] + v[0], l.dir[1] + v[1], l.dir[2] + v[2]];
             let ndh = (dot(n, h) / dot(h, h).sqrt().max(1e-9)).max(0.0);
             let sp = l.k * specular * ndh.powi(shininess);
-            for c in 0..3 {
-                spec[c] += sp * l.specular[c];
+            for (c, v) in spec.iter_mut().enumerate() {
+                *v += sp * l.specular[c];
             }
         }
     }
@@ -748,9 +748,8 @@ fn finish(scene: &RenderScene, target: &raster::Target, frame: &mut Frame) {
     frame.geom.resize(n, -1);
     frame.class.resize(n, SegClass::Background as u8);
     for i in 0..n {
-        let c = target.color[i];
-        for k in 0..3 {
-            frame.rgb[3 * i + k] = (c[k].clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+        for (k, c) in target.color[i].iter().enumerate() {
+            frame.rgb[3 * i + k] = (c.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
         }
         frame.depth[i] = 1.0 / target.inv_depth[i];
         match scene.drawables.get(target.owner[i] as usize) {

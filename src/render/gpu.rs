@@ -36,6 +36,21 @@ pub struct GpuContext {
     pub is_software: bool,
 }
 
+/// Whether this machine may have a GPU at all: on Linux a GPU shows up as a DRM render node or
+/// an NVIDIA device file. Without either, `auto` skips the wgpu probe (which would only find a
+/// CPU Vulkan, after loading drivers and printing window-system warnings).
+pub fn gpu_device_present() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let dri = std::fs::read_dir("/dev/dri").is_ok_and(|mut d| {
+        d.any(|e| {
+            e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+    });
+    dri || std::path::Path::new("/dev/nvidia0").exists()
+}
+
 impl GpuContext {
     /// The shared context, created on first use; an error when no adapter exists.
     pub fn shared() -> Result<Arc<GpuContext>, RenderError> {

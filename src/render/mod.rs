@@ -248,6 +248,7 @@ impl Renderer {
                 options.width,
                 options.height,
             )?)),
+            RenderBackend::Auto if !gpu::gpu_device_present() => None,
             RenderBackend::Auto => match gpu::GpuContext::shared() {
                 Ok(ctx) if !ctx.is_software => {
                     gpu::GpuRenderer::new(Arc::clone(&scene), options.width, options.height)
