@@ -236,10 +236,15 @@ fn bench_env_json_reports_split_and_batches() {
     assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["env_steps_per_sec"].as_f64().unwrap_or(0.0) > 0.0);
-    let shares: f64 = ["physics_share", "ik_share", "obs_reward_share"]
-        .iter()
-        .map(|k| v[k].as_f64().unwrap_or(0.0))
-        .sum();
+    let shares: f64 = [
+        "physics_share",
+        "ik_share",
+        "obs_reward_share",
+        "render_share",
+    ]
+    .iter()
+    .map(|k| v[k].as_f64().unwrap_or(0.0))
+    .sum();
     assert!((shares - 1.0).abs() < 1e-6);
     assert_eq!(v["batched"].as_array().map(Vec::len), Some(3));
 }
@@ -487,4 +492,48 @@ fn device_selection_cpu_auto_and_a_clear_error_without_cuda() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn bench_render_json_reports_every_size_and_the_batch() {
+    let out = bin()
+        .args(["bench", "render", "--json", "--secs", "0.05", "--envs", "4"])
+        .args(["--mujoco-frames", "0"])
+        .output()
+        .expect("runs");
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cases = v["cases"].as_array().expect("cases");
+    for (w, h) in [(84, 84), (128, 128), (640, 480)] {
+        for name in ["one env", "batch"] {
+            let c = cases
+                .iter()
+                .find(|c| c["name"] == name && c["width"] == w && c["height"] == h)
+                .unwrap_or_else(|| panic!("no {name} case at {w}x{h}"));
+            assert!(c["frames_per_sec"].as_f64().unwrap_or(0.0) > 0.0);
+        }
+    }
+    let batch = cases.iter().find(|c| c["name"] == "batch").expect("batch");
+    assert_eq!(batch["envs"], 4);
+}
+
+#[test]
+fn policy_info_lists_inputs_and_marks_privileged_ones() {
+    let out = bin()
+        .args(["policy", "info"])
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/policies/lift_sac.safetensors"),
+        )
+        .output()
+        .expect("runs");
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert!(
+        text.contains("cube_pos/x") && text.contains("[privileged]"),
+        "{text}"
+    );
+    assert!(text.contains("3 privileged"), "{text}");
+    assert!(text.contains("image input: none"), "{text}");
 }

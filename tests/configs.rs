@@ -117,3 +117,18 @@ fn every_training_config_loads_and_points_at_existing_task_and_reward_files() {
         "reference.toml is the SB3 reference run"
     );
 }
+
+#[test]
+fn the_wrist_camera_task_and_the_dr_ranges_load() {
+    let dir = default_configs_dir();
+    let task = TaskConfig::load(&dir.join("task_wrist.toml")).expect("task_wrist.toml");
+    let image = task.obs.image.clone().expect("[obs.image]");
+    assert_eq!((image.width, image.height, image.frame_stack), (84, 84, 3));
+    assert!(!image.privileged_state);
+    let env = LiftEnv::try_new(common::default_scene(), task, RewardConfig::default())
+        .expect("the wrist camera exists");
+    assert!(env.observation_space().privileged_names().is_empty());
+    let dr =
+        so101_lab::task::DrConfig::load(&dir.join("dr/default.toml")).expect("dr/default.toml");
+    assert!(dr.randomises_physics());
+}

@@ -363,3 +363,23 @@ fn dr_preview_writes_a_contact_sheet_and_record_writes_frames() {
         }
     }
 }
+
+#[test]
+fn a_policy_reading_the_cube_pose_is_refused_for_a_real_robot_task() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = bin()
+        .arg("eval")
+        .arg(root.join("assets/policies/lift_sac.safetensors"))
+        .args(["--episodes", "1", "--task"])
+        .arg(root.join("configs/task_wrist.toml"))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    println!("{err}");
+    assert!(!out.status.success());
+    assert!(
+        err.contains("privileged") && err.contains("cube_pos/x"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

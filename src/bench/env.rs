@@ -29,6 +29,8 @@ pub struct EnvBench {
     pub ik_share: f64,
     /// Share in grasp predicate, reward and observation.
     pub obs_reward_share: f64,
+    /// Share in rendering the image observation (0 without `[obs.image]`).
+    pub render_share: f64,
     /// Env time over the physics it runs, minus one (goal: <= 0.05).
     pub env_overhead: f64,
     /// Microseconds to record one step to an episode file.
@@ -59,10 +61,11 @@ impl fmt::Display for EnvBench {
         )?;
         writeln!(
             f,
-            "    split: physics {:.1}%, IK {:.1}%, obs+reward {:.1}%  -> env overhead {:+.1}% over its physics",
+            "    split: physics {:.1}%, IK {:.1}%, obs+reward {:.1}%, rendering {:.1}%  -> env overhead {:+.1}% over its physics",
             100.0 * self.physics_share,
             100.0 * self.ik_share,
             100.0 * self.obs_reward_share,
+            100.0 * self.render_share,
             100.0 * self.env_overhead
         )?;
         writeln!(
@@ -107,7 +110,9 @@ pub fn env(scene: &BuiltScene, task: &TaskConfig, reward: &RewardConfig, steps: 
     }
     let wall = start.elapsed();
     let t = env.take_timings();
-    let in_steps = (t.physics + t.ik + t.obs_reward).as_secs_f64().max(1e-12);
+    let in_steps = (t.physics + t.ik + t.obs_reward + t.render)
+        .as_secs_f64()
+        .max(1e-12);
 
     // Recording: same loop, every step written to a temporary episode file.
     let dir = std::env::temp_dir().join(format!("so101-bench-env-{}", std::process::id()));
@@ -171,6 +176,7 @@ pub fn env(scene: &BuiltScene, task: &TaskConfig, reward: &RewardConfig, steps: 
         physics_share: physics_secs / in_steps,
         ik_share: t.ik.as_secs_f64() / in_steps,
         obs_reward_share: t.obs_reward.as_secs_f64() / in_steps,
+        render_share: t.render.as_secs_f64() / in_steps,
         env_overhead: in_steps / physics_secs.max(1e-12) - 1.0,
         record_us_per_step: record_time.as_secs_f64() * 1e6 / recorded.max(1) as f64,
         env_steps_per_sec_recording: recorded as f64

@@ -56,13 +56,13 @@ impl fmt::Display for RenderBench {
         )?;
         writeln!(
             f,
-            "  {:<34} {:>9} {:>5} {:>7} {:>10} {:>12}",
+            "  {:<58} {:>9} {:>5} {:>7} {:>10} {:>10}",
             "case", "size", "envs", "threads", "triangles", "frames/s"
         )?;
         for c in &self.cases {
             writeln!(
                 f,
-                "  {:<34} {:>9} {:>5} {:>7} {:>10} {:>12.1}",
+                "  {:<58} {:>9} {:>5} {:>7} {:>10} {:>10.1}",
                 c.name,
                 format!("{}x{}", c.width, c.height),
                 c.envs,

@@ -44,9 +44,7 @@ pub fn gpu_device_present() -> bool {
         return true;
     }
     let dri = std::fs::read_dir("/dev/dri").is_ok_and(|mut d| {
-        d.any(|e| {
-            e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("renderD"))
-        })
+        d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("renderD")))
     });
     dri || std::path::Path::new("/dev/nvidia0").exists()
 }

@@ -62,8 +62,10 @@ pub struct EnvTimings {
     pub physics: std::time::Duration,
     /// Action mapping and the IK step.
     pub ik: std::time::Duration,
-    /// Grasp predicate, reward, observation, info.
+    /// Grasp predicate, reward, observation, info (rendering excluded).
     pub obs_reward: std::time::Duration,
+    /// Rendering the image observation (tasks with `[obs.image]`).
+    pub render: std::time::Duration,
 }
 
 /// The result of one step.
@@ -238,10 +240,12 @@ impl LiftEnv {
 
     /// Renders the image observation now (after deferred steps, or to rebuild it).
     pub fn capture_images(&mut self, fresh: bool) {
+        let start = Instant::now();
         if let Some(images) = &mut self.images {
             // The pipeline was built for this scene and its cameras (checked in try_new), and
             // physics variants keep every id, so rendering cannot fail here.
             let _ = images.capture(&self.sim, fresh);
+            self.timings.render += start.elapsed();
         }
     }
 
@@ -486,8 +490,9 @@ impl LiftEnv {
                 pixels: self.pixels_unless_deferred(),
             };
         }
+        let rendered = self.timings.render;
         let out = self.finish_step(a);
-        self.timings.obs_reward += t2.elapsed();
+        self.timings.obs_reward += t2.elapsed().saturating_sub(self.timings.render - rendered);
         out
     }
 
