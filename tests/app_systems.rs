@@ -449,6 +449,8 @@ fn policy_view_shows_the_input_live_and_at_the_replay_cursor() {
     assert!(view.summary.contains("would see"), "{}", view.summary);
     assert_eq!(view.tiles.len(), 3);
     assert!(view.tiles.iter().all(|t| (t.width, t.height) == (84, 84)));
+    let lit = view.tiles[2].rgb.iter().filter(|&&v| v > 20).count();
+    assert!(lit > 84 * 84, "the picture is dark: {lit} bright values");
     assert_eq!(view.state.len(), 21);
     let privileged: Vec<&str> = view
         .state

@@ -35,12 +35,17 @@ pub struct PolicyView {
     key: Option<(bool, u64, usize, usize)>,
     /// Pictures of the image input.
     pub tiles: Vec<ImageTile>,
-    textures: Vec<egui::TextureHandle>,
+    /// Two texture sets: one shown while the other uploads (see `upload_textures`).
+    textures: [Vec<egui::TextureHandle>; 2],
+    front: usize,
+    swap_next: bool,
     /// The state vector.
     pub state: Vec<StateEntry>,
     /// One line about the input layout.
     pub summary: String,
     error: Option<String>,
+    /// The tiles changed since the textures were last uploaded.
+    dirty: bool,
 }
 
 fn normalization(sim: &SimResource) -> Option<Normalization> {
@@ -107,6 +112,7 @@ impl PolicyView {
         }
         self.key = Some(key);
         self.error = None;
+        self.dirty = true;
         let norm = normalization(sim);
         match &replay.replay {
             Some(r) => {
@@ -181,76 +187,105 @@ fn policy_view_ui(
     }
     view.refresh(&sim, &replay, loaded.generation);
     let ctx = contexts.ctx_mut()?.clone();
-    // Textures follow the tiles (same count and size, so updates are in place).
     let view = &mut *view;
-    view.textures.truncate(view.tiles.len());
-    for (i, tile) in view.tiles.iter().enumerate() {
-        let image =
-            egui::ColorImage::from_rgb([tile.width as usize, tile.height as usize], &tile.rgb);
-        match view.textures.get_mut(i) {
-            Some(t) => t.set(image, egui::TextureOptions::NEAREST),
-            None => view.textures.push(ctx.load_texture(
-                format!("policy-view-{i}"),
-                image,
-                egui::TextureOptions::NEAREST,
-            )),
-        }
-    }
+    upload_textures(&ctx, view);
     let mut open = panels.policy_view;
     egui::Window::new("Policy view: what the policy receives")
         .open(&mut open)
-        .default_width(560.0)
+        .default_pos([290.0, 130.0])
+        .default_width(500.0)
         .show(&ctx, |ui| {
             ui.label(egui::RichText::new(&view.summary).small());
             if let Some(e) = &view.error {
                 ui.colored_label(egui::Color32::LIGHT_RED, e);
             }
-            let frames = view.tiles.iter().map(|t| t.age).max().map_or(0, |a| a + 1);
-            let per_frame = view.tiles.len() / frames.max(1);
-            egui::Grid::new("policy-view-images").show(ui, |ui| {
-                for (k, (tile, tex)) in view.tiles.iter().zip(&view.textures).enumerate() {
-                    let scale = (168.0 / tile.height.max(1) as f32).max(1.0);
-                    let size = egui::vec2(tile.width as f32 * scale, tile.height as f32 * scale);
-                    ui.vertical(|ui| {
-                        ui.image((tex.id(), size));
-                        ui.label(egui::RichText::new(&tile.label).small());
-                    });
-                    if per_frame > 0 && (k + 1) % per_frame == 0 {
-                        ui.end_row();
-                    }
-                }
-            });
+            images_ui(ui, view);
             ui.separator();
             egui::ScrollArea::vertical()
-                .max_height(260.0)
-                .show(ui, |ui| {
-                    egui::Grid::new("policy-view-state")
-                        .striped(true)
-                        .show(ui, |ui| {
-                            ui.strong("input");
-                            ui.strong("raw");
-                            ui.strong("normalised");
-                            ui.strong("");
-                            ui.end_row();
-                            for e in &view.state {
-                                ui.monospace(&e.name);
-                                ui.monospace(format!("{:+.4}", e.raw));
-                                ui.monospace(
-                                    e.normalized.map_or("-".to_owned(), |v| format!("{v:+.3}")),
-                                );
-                                if e.privileged {
-                                    ui.colored_label(
-                                        egui::Color32::from_rgb(240, 120, 90),
-                                        "privileged (sim only)",
-                                    );
-                                } else {
-                                    ui.label("");
-                                }
-                                ui.end_row();
-                            }
-                        });
-                });
+                .max_height(220.0)
+                .show(ui, |ui| state_ui(ui, &view.state));
         });
     panels.policy_view = open;
     Ok(())
+}
+
+/// Textures follow the tiles. A texture whose pixels are replaced shows nothing until the
+/// upload reaches the GPU a frame later, so new tiles go into the back set while the front set
+/// (uploaded a frame earlier) is shown, and the sets swap on the next frame: the view lags the
+/// simulation by one frame and never goes blank while it runs.
+fn upload_textures(ctx: &egui::Context, view: &mut PolicyView) {
+    if std::mem::take(&mut view.swap_next) {
+        view.front = 1 - view.front;
+    }
+    if !std::mem::take(&mut view.dirty) {
+        return;
+    }
+    let back = 1 - view.front;
+    let set = &mut view.textures[back];
+    if set.len() != view.tiles.len() {
+        set.clear();
+    }
+    for (i, tile) in view.tiles.iter().enumerate() {
+        let image =
+            egui::ColorImage::from_rgb([tile.width as usize, tile.height as usize], &tile.rgb);
+        match set.get_mut(i) {
+            Some(t) => t.set(image, egui::TextureOptions::NEAREST),
+            None => set.push(ctx.load_texture(
+                format!("policy-view-{back}-{i}"),
+                image,
+                egui::TextureOptions::NEAREST,
+            )),
+        }
+    }
+    view.swap_next = true;
+}
+
+/// One row per camera and channel, the stacked frames left (oldest) to right.
+fn images_ui(ui: &mut egui::Ui, view: &PolicyView) {
+    let frames = view.tiles.iter().map(|t| t.age).max().map_or(0, |a| a + 1);
+    let per_frame = view.tiles.len() / frames.max(1);
+    egui::Grid::new("policy-view-images").show(ui, |ui| {
+        for row in 0..per_frame {
+            for frame in 0..frames {
+                let k = frame * per_frame + row;
+                let (Some(tile), Some(tex)) = (view.tiles.get(k), view.textures[view.front].get(k))
+                else {
+                    continue;
+                };
+                let scale = (150.0 / tile.height.max(1) as f32).max(1.0);
+                let size = egui::vec2(tile.width as f32 * scale, tile.height as f32 * scale);
+                ui.vertical(|ui| {
+                    ui.image((tex.id(), size));
+                    ui.label(egui::RichText::new(&tile.label).small());
+                });
+            }
+            ui.end_row();
+        }
+    });
+}
+
+fn state_ui(ui: &mut egui::Ui, state: &[StateEntry]) {
+    egui::Grid::new("policy-view-state")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("input");
+            ui.strong("raw");
+            ui.strong("normalised");
+            ui.strong("");
+            ui.end_row();
+            for e in state {
+                ui.monospace(&e.name);
+                ui.monospace(format!("{:+.4}", e.raw));
+                ui.monospace(e.normalized.map_or("-".to_owned(), |v| format!("{v:+.3}")));
+                if e.privileged {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(240, 120, 90),
+                        "privileged (sim only)",
+                    );
+                } else {
+                    ui.label("");
+                }
+                ui.end_row();
+            }
+        });
 }
