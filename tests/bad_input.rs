@@ -8,10 +8,7 @@ use so101_lab::config::{ConfigError, SceneConfig, default_configs_dir};
 use so101_lab::scene::{SceneError, SceneHandles, build};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("so101-lab-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    common::temp_dir("so101-lab-test", name)
 }
 
 fn default_text() -> String {

@@ -14,10 +14,7 @@ use so101_lab::scripted::CartesianPickPolicy;
 use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("so101-ep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
+    common::temp_dir("so101-ep", name)
 }
 
 fn assisted() -> TaskConfig {

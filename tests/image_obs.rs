@@ -18,10 +18,7 @@ use so101_lab::task::{
 };
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("so101-img-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
+    common::temp_dir("so101-img", name)
 }
 
 fn seeing_task() -> TaskConfig {

@@ -16,10 +16,7 @@ use so101_lab::rl::{Sac, SacConfig};
 use so101_lab::task::{ObsConfig, RewardConfig, TaskConfig, obs::observation_space};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("so101-rl-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
+    common::temp_dir("so101-rl", name)
 }
 
 fn small_cfg() -> SacConfig {

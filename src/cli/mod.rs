@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and dispatch; one file per command family.
 
+mod bench;
 mod dr;
 mod episode;
 mod pick;
@@ -13,6 +14,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{SceneConfig, default_configs_dir};
 use crate::scripted::PickConfig;
 use crate::task::{ResetMode, RewardConfig, TaskConfig};
+
+pub use bench::BenchCommand;
 
 /// so101-lab: simulate, train and debug RL on the SO-101 arm in MuJoCo.
 #[derive(Debug, Parser)]
@@ -374,93 +377,6 @@ pub enum SceneCommand {
     },
 }
 
-/// `so101-lab bench ...`.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Env steps/s and where the time goes; batched throughput; raw mj_step/s.
-    Env {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Env steps per measurement.
-        #[arg(long, default_value_t = 3000)]
-        steps: usize,
-        #[command(flatten)]
-        /// Task and reward.
-        task: TaskArgs,
-        #[command(flatten)]
-        /// Scene.
-        scene: SceneArgs,
-    },
-    /// SAC gradient updates/s at batch 256 for 1 and 2 torch threads.
-    Sac {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Updates per measurement.
-        #[arg(long, default_value_t = 300)]
-        updates: usize,
-        /// Env steps of the full training-loop measurement (0 = skip).
-        #[arg(long, default_value_t = 2000)]
-        loop_steps: usize,
-        #[command(flatten)]
-        /// Scene.
-        scene: SceneArgs,
-    },
-    /// Frame time of the app with physics running (renders a window; under xvfb-run without a
-    /// display).
-    #[cfg(feature = "app")]
-    View {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Frames measured (after the warm-up).
-        #[arg(long, default_value_t = 200)]
-        frames: u32,
-        /// Frames skipped before measuring.
-        #[arg(long, default_value_t = 30)]
-        warmup: u32,
-        /// Window size, WIDTHxHEIGHT.
-        #[arg(long, default_value = "1280x720")]
-        size: String,
-    },
-    /// Wrist-camera frames/s of the headless renderer at 84x84, 128x128 and 640x480, one env and
-    /// a batch of envs.
-    Render {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Envs per batch.
-        #[arg(long, default_value_t = 16)]
-        envs: usize,
-        /// Threads for the batch.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Seconds per measurement.
-        #[arg(long, default_value_t = 2.0)]
-        secs: f64,
-        /// Frames for MuJoCo's own renderer at 84x84 (Python bindings on EGL, from the set-up's
-        /// venv), measured in the same run; 0 = skip.
-        #[arg(long, default_value_t = 40)]
-        mujoco_frames: usize,
-        #[command(flatten)]
-        /// Scene config.
-        scene: SceneArgs,
-    },
-    /// mj_step/s with the arm moving freely and with the cube grasped; time of one pick.
-    Physics {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Seconds of simulated time per measurement.
-        #[arg(long, default_value_t = 20.0)]
-        sim_secs: f64,
-        #[command(flatten)]
-        /// Scene config.
-        scene: SceneArgs,
-    },
-}
-
 /// Parses `WIDTHxHEIGHT`.
 pub fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
     let parsed = text
@@ -511,15 +427,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             scene: &scene,
         }),
         Command::Episode(cmd) => episode::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         #[cfg(feature = "app")]
         Command::View(args) => crate::app::run(&args),
-        #[cfg(feature = "app")]
-        Command::Bench(BenchCommand::View {
-            json,
-            frames,
-            warmup,
-            size,
-        }) => crate::app::bench::run(json, frames, warmup, &size),
         Command::Defaults { which } => {
             let text = match which {
                 ConfigKind::Scene => toml::to_string_pretty(&SceneConfig::default())?,
@@ -538,79 +448,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let built = crate::scene::build(&scene.load()?)?;
             for c in crate::scene::effective_pad_cube_contact(&built) {
                 println!("{c}");
-            }
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Env {
-            json,
-            steps,
-            task,
-            scene,
-        }) => {
-            let built = crate::scene::build(&scene.load()?)?;
-            let (task, reward) = task.load_for(&built)?;
-            let report = crate::bench::env(&built, &task, &reward, steps);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
-            }
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Sac {
-            json,
-            updates,
-            loop_steps,
-            scene,
-        }) => {
-            let mut report = crate::bench::sac(updates, &[1, 2]);
-            if loop_steps > 0 {
-                let built = crate::scene::build(&scene.load()?)?;
-                for threads in [1, 2] {
-                    if let Some(rate) = crate::bench::train_loop_rate(&built, loop_steps, threads) {
-                        report.train_loop.push((threads, rate));
-                    }
-                }
-            }
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
-            }
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Render {
-            json,
-            envs,
-            threads,
-            secs,
-            mujoco_frames,
-            scene,
-        }) => {
-            if envs == 0 || threads == 0 || secs.is_nan() || secs <= 0.0 {
-                anyhow::bail!("--envs, --threads and --secs must be positive");
-            }
-            let built = crate::scene::build(&scene.load()?)?;
-            let report = crate::bench::render(&built, envs, threads, secs, mujoco_frames)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
-            }
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Physics {
-            json,
-            sim_secs,
-            scene,
-        }) => {
-            let built = crate::scene::build(&scene.load()?)?;
-            let pick = load_pick_config(None)?;
-            let report = crate::bench::physics(&built, &pick, sim_secs);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
             }
             Ok(())
         }

@@ -13,8 +13,11 @@ mod camera;
 mod draw;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+mod light;
 mod lod;
 mod look;
+mod mesh;
+mod plane;
 pub mod preprocess;
 mod raster;
 mod scene;

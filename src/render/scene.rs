@@ -185,27 +185,8 @@ impl RenderScene {
             if !options.groups[g.group] || g.rgba[3] <= 0.0 {
                 continue;
             }
-            let shape = match g.shape {
-                GeomShape::Plane { half } => Shape::Plane { half },
-                GeomShape::Box { .. } => Shape::ScaledBox,
-                GeomShape::Mesh { mesh } => {
-                    Shape::Mesh(lod::render_mesh(model, mesh, options.mesh_error_m))
-                }
-                GeomShape::Sphere { radius } => {
-                    Shape::Mesh(Arc::new(lod::ellipsoid([radius; 3], 16, 8)))
-                }
-                GeomShape::Ellipsoid { radii } => {
-                    Shape::Mesh(Arc::new(lod::ellipsoid(radii, 16, 8)))
-                }
-                GeomShape::Capsule {
-                    radius,
-                    half_length,
-                } => Shape::Mesh(Arc::new(lod::cylinder(radius, half_length, true, 16))),
-                GeomShape::Cylinder {
-                    radius,
-                    half_length,
-                } => Shape::Mesh(Arc::new(lod::cylinder(radius, half_length, false, 16))),
-                GeomShape::Unsupported => continue,
+            let Some(shape) = shape_of(model, &g.shape, options) else {
+                continue;
             };
             triangles += match &shape {
                 Shape::Mesh(m) => m.triangles(),
@@ -230,31 +211,7 @@ impl RenderScene {
                 is_floor: geom_class[g.id] == SegClass::Floor,
             });
         }
-        // MuJoCo's renderer draws spot and directional lights only (point and image lights are
-        // unsupported there), so the images match what it would show.
-        let lights = (0..model.ffi().nlight as usize)
-            .filter(|&l| {
-                model.light_active()[l]
-                    && matches!(
-                        model.light_type()[l],
-                        MjtLightType::mjLIGHT_SPOT | MjtLightType::mjLIGHT_DIRECTIONAL
-                    )
-            })
-            .map(|l| {
-                let kind = model.light_type()[l];
-                LightSpec {
-                    index: l,
-                    directional: kind == MjtLightType::mjLIGHT_DIRECTIONAL,
-                    spot: kind == MjtLightType::mjLIGHT_SPOT,
-                    ambient: model.light_ambient()[l],
-                    diffuse: model.light_diffuse()[l],
-                    specular: model.light_specular()[l],
-                    cos_cutoff: model.light_cutoff()[l].to_radians().cos(),
-                    exponent: model.light_exponent()[l].round().max(0.0) as i32,
-                    attenuation: model.light_attenuation()[l],
-                }
-            })
-            .collect();
+        let lights = lights_of(model);
         let vis = &model.ffi().vis;
         let headlight = (vis.headlight.active != 0).then_some((
             vis.headlight.ambient,
@@ -287,4 +244,54 @@ impl RenderScene {
             triangles,
         })
     }
+}
+
+/// The triangles of a geom's shape (`None` for shapes not drawn: height fields, SDFs).
+fn shape_of(model: &MjModel, shape: &GeomShape, options: &RenderOptions) -> Option<Shape> {
+    Some(match *shape {
+        GeomShape::Plane { half } => Shape::Plane { half },
+        GeomShape::Box { .. } => Shape::ScaledBox,
+        GeomShape::Mesh { mesh } => {
+            Shape::Mesh(lod::render_mesh(model, mesh, options.mesh_error_m))
+        }
+        GeomShape::Sphere { radius } => Shape::Mesh(Arc::new(lod::ellipsoid([radius; 3], 16, 8))),
+        GeomShape::Ellipsoid { radii } => Shape::Mesh(Arc::new(lod::ellipsoid(radii, 16, 8))),
+        GeomShape::Capsule {
+            radius,
+            half_length,
+        } => Shape::Mesh(Arc::new(lod::cylinder(radius, half_length, true, 16))),
+        GeomShape::Cylinder {
+            radius,
+            half_length,
+        } => Shape::Mesh(Arc::new(lod::cylinder(radius, half_length, false, 16))),
+        GeomShape::Unsupported => return None,
+    })
+}
+
+/// The active spot and directional lights. MuJoCo's renderer draws only those (point and image
+/// lights are unsupported there), so the images match what it would show.
+fn lights_of(model: &MjModel) -> Vec<LightSpec> {
+    (0..model.ffi().nlight as usize)
+        .filter(|&l| {
+            model.light_active()[l]
+                && matches!(
+                    model.light_type()[l],
+                    MjtLightType::mjLIGHT_SPOT | MjtLightType::mjLIGHT_DIRECTIONAL
+                )
+        })
+        .map(|l| {
+            let kind = model.light_type()[l];
+            LightSpec {
+                index: l,
+                directional: kind == MjtLightType::mjLIGHT_DIRECTIONAL,
+                spot: kind == MjtLightType::mjLIGHT_SPOT,
+                ambient: model.light_ambient()[l],
+                diffuse: model.light_diffuse()[l],
+                specular: model.light_specular()[l],
+                cos_cutoff: model.light_cutoff()[l].to_radians().cos(),
+                exponent: model.light_exponent()[l].round().max(0.0) as i32,
+                attenuation: model.light_attenuation()[l],
+            }
+        })
+        .collect()
 }

@@ -226,16 +226,7 @@ impl ScriptedPick {
 /// The pick's IK: TCP position + top-down, over pan, lift, elbow and wrist flex (wrist roll is
 /// planned separately and the gripper is not part of the arm).
 fn pick_ik(sim: &Sim, config: &PickConfig) -> IkSolver {
-    let mut active = [true; 6];
-    active[WRIST_ROLL_INDEX] = false;
-    active[GRIPPER_INDEX] = false;
-    IkSolver::new(
-        sim.scene().model.clone(),
-        sim.handles().gripperframe_site,
-        &sim.handles().joints,
-        active,
-        config.ik.clone(),
-    )
+    sim.arm_ik(config.ik.clone())
 }
 
 /// Smooth 0..1 ramp reaching 1 at 80% of the phase, then holding.

@@ -6,6 +6,7 @@ mod env;
 pub mod image_obs;
 pub mod inputs;
 pub mod obs;
+mod outcome;
 pub mod reward;
 mod vec_env;
 

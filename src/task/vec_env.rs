@@ -222,37 +222,17 @@ impl VecEnv {
             first_obs[i] = Some(self.envs[i].reset(next_seeds[i]));
         }
         self.render_batch(&ended, true);
-        let mut step = VecStep {
-            obs: Vec::with_capacity(outs.len()),
-            rewards: Vec::with_capacity(outs.len()),
-            terminated: Vec::with_capacity(outs.len()),
-            truncated: Vec::with_capacity(outs.len()),
-            infos: Vec::with_capacity(outs.len()),
-            final_obs: Vec::with_capacity(outs.len()),
-            pixels: Vec::with_capacity(outs.len()),
-            final_pixels: Vec::with_capacity(outs.len()),
-        };
-        for (i, out) in outs.into_iter().enumerate() {
-            step.rewards.push(out.reward);
-            step.terminated.push(out.terminated);
-            step.truncated.push(out.truncated);
-            step.infos.push(out.info);
-            match first_obs[i].take() {
-                Some(first) => {
-                    step.final_obs.push(Some(out.obs));
-                    step.obs.push(first);
-                    step.final_pixels.push(out.pixels);
-                    step.pixels.push(self.envs[i].pixels().map(<[u8]>::to_vec));
-                }
-                None => {
-                    step.final_obs.push(None);
-                    step.obs.push(out.obs);
-                    step.final_pixels.push(None);
-                    step.pixels.push(out.pixels);
-                }
-            }
-        }
-        step
+        let results = outs
+            .into_iter()
+            .enumerate()
+            .map(|(i, out)| {
+                let reset = first_obs[i]
+                    .take()
+                    .map(|first| (first, self.envs[i].pixels().map(<[u8]>::to_vec)));
+                (out, reset)
+            })
+            .collect();
+        assemble(results)
     }
 
     /// Steps every env with its action; ended episodes reset automatically.
@@ -288,36 +268,50 @@ impl VecEnv {
                 .map(work)
                 .collect(),
         };
-        let mut step = VecStep {
-            obs: Vec::with_capacity(results.len()),
-            rewards: Vec::with_capacity(results.len()),
-            terminated: Vec::with_capacity(results.len()),
-            truncated: Vec::with_capacity(results.len()),
-            infos: Vec::with_capacity(results.len()),
-            final_obs: Vec::with_capacity(results.len()),
-            pixels: Vec::with_capacity(results.len()),
-            final_pixels: Vec::with_capacity(results.len()),
-        };
-        for (out, reset_obs) in results {
-            step.rewards.push(out.reward);
-            step.terminated.push(out.terminated);
-            step.truncated.push(out.truncated);
-            step.infos.push(out.info);
-            match reset_obs {
-                Some((first, first_pixels)) => {
-                    step.final_obs.push(Some(out.obs));
-                    step.obs.push(first);
-                    step.final_pixels.push(out.pixels);
-                    step.pixels.push(first_pixels);
-                }
-                None => {
-                    step.final_obs.push(None);
-                    step.obs.push(out.obs);
-                    step.final_pixels.push(None);
-                    step.pixels.push(out.pixels);
-                }
+        assemble(results)
+    }
+}
+
+/// One step's outcome per env, with the new episode's first observation and image where it
+/// ended.
+type EnvResult = (
+    crate::task::StepOutcome,
+    Option<(Vec<f64>, Option<Vec<u8>>)>,
+);
+
+/// The batched step from per-env results: after an auto-reset, `obs` and `pixels` are the new
+/// episode's and the ended episode's last ones go to `final_obs` and `final_pixels`.
+fn assemble(results: Vec<EnvResult>) -> VecStep {
+    let n = results.len();
+    let mut step = VecStep {
+        obs: Vec::with_capacity(n),
+        rewards: Vec::with_capacity(n),
+        terminated: Vec::with_capacity(n),
+        truncated: Vec::with_capacity(n),
+        infos: Vec::with_capacity(n),
+        final_obs: Vec::with_capacity(n),
+        pixels: Vec::with_capacity(n),
+        final_pixels: Vec::with_capacity(n),
+    };
+    for (out, reset) in results {
+        step.rewards.push(out.reward);
+        step.terminated.push(out.terminated);
+        step.truncated.push(out.truncated);
+        step.infos.push(out.info);
+        match reset {
+            Some((first, first_pixels)) => {
+                step.final_obs.push(Some(out.obs));
+                step.obs.push(first);
+                step.final_pixels.push(out.pixels);
+                step.pixels.push(first_pixels);
+            }
+            None => {
+                step.final_obs.push(None);
+                step.obs.push(out.obs);
+                step.final_pixels.push(None);
+                step.pixels.push(out.pixels);
             }
         }
-        step
     }
+    step
 }

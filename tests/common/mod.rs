@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use std::path::PathBuf;
+
 use so101_lab::config::{SceneConfig, default_configs_dir};
 use so101_lab::scene::{BuiltScene, build};
 use so101_lab::scripted::PickConfig;
@@ -15,4 +17,12 @@ pub fn default_scene() -> BuiltScene {
 /// The default pick config from configs/pick.toml.
 pub fn default_pick() -> PickConfig {
     PickConfig::load(&default_configs_dir().join("pick.toml")).expect("configs/pick.toml loads")
+}
+
+/// A fresh, empty temporary folder `<prefix>-<name>-<pid>`.
+pub fn temp_dir(prefix: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
