@@ -537,3 +537,29 @@ fn policy_info_lists_inputs_and_marks_privileged_ones() {
     assert!(text.contains("3 privileged"), "{text}");
     assert!(text.contains("image input: none"), "{text}");
 }
+
+#[test]
+fn policy_info_shows_an_image_layout() {
+    use so101_lab::rl::policy::Policy;
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/policies/lift_sac.safetensors");
+    let mut policy = Policy::load(&bundled).expect("bundled policy");
+    policy.meta.image = Some(so101_lab::task::ImageObsConfig::default().spec());
+    let dir = std::env::temp_dir().join(format!("so101-cli-info-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("pixel.safetensors");
+    let _ = std::fs::remove_file(&path);
+    policy.save(&path).expect("save");
+    let out = bin()
+        .args(["policy", "info"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("image input: 9 plane(s) of 84x84"), "{text}");
+    assert!(
+        text.contains("wrist/r@t-2") && text.contains("wrist/b@t-0"),
+        "{text}"
+    );
+}
