@@ -23,6 +23,8 @@ pub enum LoadedPolicy {
     Native(Box<Policy>),
     /// A TorchScript actor (deterministic action only).
     TorchScript(TorchScriptActor),
+    /// A policy that sees: the env's image tensor and state (distilled or pixel SAC).
+    Pixel(Box<crate::rl::pixel::PixelPolicy>),
     /// A training checkpoint: actor, both critics and the entropy coefficient, so Q values and
     /// alpha can be shown.
     Checkpoint {
@@ -43,6 +45,13 @@ impl LoadedPolicy {
         if ts {
             return Ok(Self::TorchScript(TorchScriptActor::load(path, obs_dim)?));
         }
+        if let Ok((_, meta)) = crate::rl::policy::read_policy_file(path)
+            && meta.image.is_some()
+        {
+            return Ok(Self::Pixel(Box::new(crate::rl::pixel::PixelPolicy::load(
+                path,
+            )?)));
+        }
         match Policy::load(path) {
             Ok(p) => Ok(Self::Native(Box::new(p))),
             // Not a policy file: maybe a training checkpoint (same safetensors container).
@@ -57,10 +66,21 @@ impl LoadedPolicy {
     }
 
     /// The deterministic action and outputs (mean, std; Q and alpha for checkpoints) for a raw
-    /// observation.
-    pub fn act(&mut self, obs: &[f64]) -> Result<ActOutput, PolicyError> {
+    /// observation and, for pixel policies, the env's image tensor.
+    pub fn act(&mut self, obs: &[f64], pixels: Option<&[u8]>) -> Result<ActOutput, PolicyError> {
         match self {
             Self::Native(p) => Ok(p.act(obs)),
+            Self::Pixel(p) => match pixels {
+                Some(px) if px.len() == p.image_shape().len() => Ok(p.act(obs, px)),
+                _ => Err(PolicyError::Invalid {
+                    path: std::path::PathBuf::from("(loaded policy)"),
+                    message: format!(
+                        "the policy sees {:?} images, but the task renders {}",
+                        p.meta.image.as_ref().map(|i| i.planes.len()),
+                        pixels.map_or("none".to_owned(), |px| format!("{} bytes", px.len()))
+                    ),
+                }),
+            },
             Self::TorchScript(a) => {
                 let action = a.act(obs)?.to_vec();
                 Ok(ActOutput {
@@ -476,7 +496,7 @@ impl LiveSession {
             Driver::Policy { policy, sampled } => match policy
                 .get_mut()
                 .map_err(|_| PolicyError::Poisoned)
-                .and_then(|p| p.act(&self.obs))
+                .and_then(|p| p.act(&self.obs, self.env.pixels()))
             {
                 Ok(mut out) => {
                     if *sampled && out.std.len() == out.mean.len() && !out.mean.is_empty() {

@@ -102,6 +102,21 @@ fn every_training_config_loads_and_points_at_existing_task_and_reward_files() {
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("configs/train") {
         let path = entry.expect("entry").path();
+        let is_pixel = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("pixel_"));
+        if is_pixel {
+            let cfg = so101_lab::rl::pixel::PixelTrainConfig::load(&path)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                task.obs.image.is_some(),
+                "{}: pixel SAC needs images",
+                path.display()
+            );
+            continue;
+        }
         let cfg = SacConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
         TaskConfig::load(&SacConfig::resolve(&cfg.task))
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -131,4 +146,24 @@ fn the_wrist_camera_task_and_the_dr_ranges_load() {
     let dr =
         so101_lab::task::DrConfig::load(&dir.join("dr/default.toml")).expect("dr/default.toml");
     assert!(dr.randomises_physics());
+}
+
+#[test]
+fn every_distill_config_loads() {
+    let dir = default_configs_dir().join("distill");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("configs/distill") {
+        let path = entry.expect("entry").path();
+        let cfg =
+            so101_lab::rl::distill::DistillConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let task = TaskConfig::load(&so101_lab::rl::distill::DistillConfig::resolve(&cfg.task))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            task.obs.image.is_some(),
+            "{}: the student needs images",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 1);
 }

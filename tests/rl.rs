@@ -217,7 +217,7 @@ fn bundled_policy_lifts_the_cube() {
     policy
         .check_layout(&env.observation_space().names, &path)
         .expect("layout");
-    let report = evaluate(&mut env, 10, 3_000_000, None, "bundled", |o| {
+    let report = evaluate(&mut env, 10, 3_000_000, None, "bundled", |o, _| {
         let a = policy.act(o).action;
         (std::array::from_fn(|i| a[i]), None)
     })
@@ -277,7 +277,7 @@ fn a_checkpoint_drives_live_with_its_critics_and_alpha() {
         let mut x = Vec::new();
         state.obs_norm.apply(&raw, &mut x);
         let want = sac.act(&x, true);
-        let got = live.act(&raw).expect("acts");
+        let got = live.act(&raw, None).expect("acts");
         assert_eq!(got.action, want.action, "same deterministic action");
         let q = tch::no_grad(|| {
             let o = tch::Tensor::from_slice(&x).reshape([1, 21]);

@@ -172,8 +172,12 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         let probe = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
         match LoadedPolicy::load(&path, probe.observation_space().dim()) {
             Ok(p) => {
-                if let (LoadedPolicy::Native(native), None, None) = (&p, &args.task, &args.reward) {
-                    let rec = &native.meta.config;
+                let recorded = match &p {
+                    LoadedPolicy::Native(native) => Some(&native.meta.config),
+                    LoadedPolicy::Pixel(pixel) => Some(&pixel.meta.config),
+                    _ => None,
+                };
+                if let (Some(rec), None, None) = (recorded, &args.task, &args.reward) {
                     task = toml::from_str(&rec.task_toml).context("the policy's recorded task")?;
                     reward =
                         toml::from_str(&rec.reward_toml).context("the policy's recorded reward")?;
@@ -185,8 +189,8 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
     }
     let env = LiftEnv::new(scene, task, reward);
     let mut session = LiveSession::new(env, args.seed);
-    if let (Some(LoadedPolicy::Native(p)), Some(path)) = (&policy, &args.policy)
-        && let Err(e) = p.check_layout(&session.env().observation_space().names, path)
+    if let (Some(p), Some(path)) = (&policy, &args.policy)
+        && let Err(e) = sim_plugin::check_policy_fits(p, session.env(), path)
     {
         errors.push(e.to_string());
         policy = None;

@@ -48,6 +48,29 @@ pub struct PolicyView {
     dirty: bool,
 }
 
+/// The input-gradient saliency of the driving pixel policy on this image input, as tiles.
+fn saliency(
+    sim: &SimResource,
+    state: &[f64],
+    spec: &crate::task::ImageSpec,
+    pixels: &[u8],
+) -> Vec<ImageTile> {
+    let Driver::Policy { policy, .. } = &sim.session.driver else {
+        return Vec::new();
+    };
+    let Ok(p) = policy.lock() else {
+        return Vec::new();
+    };
+    match &*p {
+        LoadedPolicy::Pixel(p)
+            if p.meta.image.as_ref() == Some(spec) && pixels.len() == spec.len() =>
+        {
+            inputs::saliency_tiles(spec, pixels, &p.saliency(state, pixels))
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn normalization(sim: &SimResource) -> Option<Normalization> {
     let Driver::Policy { policy, .. } = &sim.session.driver else {
         return None;
@@ -55,6 +78,11 @@ fn normalization(sim: &SimResource) -> Option<Normalization> {
     let p = policy.lock().ok()?;
     match &*p {
         LoadedPolicy::Native(p) if p.meta.normalize_obs => Some(Normalization {
+            mean: p.meta.obs_mean.clone(),
+            var: p.meta.obs_var.clone(),
+            clip: p.meta.clip,
+        }),
+        LoadedPolicy::Pixel(p) if p.meta.normalize_obs => Some(Normalization {
             mean: p.meta.obs_mean.clone(),
             var: p.meta.obs_var.clone(),
             clip: p.meta.clip,
@@ -134,7 +162,11 @@ impl PolicyView {
                 if let Some((_, pipeline)) = &mut self.replay_pipeline {
                     match r.render_stack(cursor, pipeline) {
                         Ok(()) => {
-                            self.tiles = inputs::image_tiles(&config.spec(), pipeline.observation())
+                            let spec = config.spec();
+                            self.tiles = inputs::image_tiles(&spec, pipeline.observation());
+                            let state = r.observation(cursor).to_vec();
+                            self.tiles
+                                .extend(saliency(sim, &state, &spec, pipeline.observation()));
                         }
                         Err(e) => self.error = Some(e.to_string()),
                     }
@@ -148,6 +180,9 @@ impl PolicyView {
                 );
                 if let (Some(spec), Some(pixels)) = (env.image_spec(), env.pixels()) {
                     self.tiles = inputs::image_tiles(&spec, pixels);
+                    // Where the driving pixel policy looks, one row more.
+                    self.tiles
+                        .extend(saliency(sim, sim.session.obs(), &spec, pixels));
                     let config = env.task().obs.image.clone().unwrap_or_default();
                     self.summary = summary(env, &config, false);
                     return;
@@ -240,16 +275,22 @@ fn upload_textures(ctx: &egui::Context, view: &mut PolicyView) {
     view.swap_next = true;
 }
 
-/// One row per camera and channel, the stacked frames left (oldest) to right.
+/// One row per camera and channel (and saliency), the stacked frames left (oldest) to right.
 fn images_ui(ui: &mut egui::Ui, view: &PolicyView) {
-    let frames = view.tiles.iter().map(|t| t.age).max().map_or(0, |a| a + 1);
-    let per_frame = view.tiles.len() / frames.max(1);
+    let mut rows: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (k, tile) in view.tiles.iter().enumerate() {
+        let key = tile.label.split('@').next().unwrap_or("");
+        match rows.iter_mut().find(|(r, _)| *r == key) {
+            Some((_, ks)) => ks.push(k),
+            None => rows.push((key, vec![k])),
+        }
+    }
+    let textures = &view.textures[view.front];
     egui::Grid::new("policy-view-images").show(ui, |ui| {
-        for row in 0..per_frame {
-            for frame in 0..frames {
-                let k = frame * per_frame + row;
-                let (Some(tile), Some(tex)) = (view.tiles.get(k), view.textures[view.front].get(k))
-                else {
+        for (_, mut ks) in rows {
+            ks.sort_by_key(|&k| std::cmp::Reverse(view.tiles[k].age));
+            for k in ks {
+                let (Some(tile), Some(tex)) = (view.tiles.get(k), textures.get(k)) else {
                     continue;
                 };
                 let scale = (150.0 / tile.height.max(1) as f32).max(1.0);

@@ -342,11 +342,9 @@ pub fn apply_sim_commands(
 }
 
 fn load_policy(sim: &mut SimResource, messages: &mut AppMessages, path: &std::path::Path) {
-    let names = sim.session.env().observation_space().names.clone();
-    let loaded = crate::session::LoadedPolicy::load(path, names.len()).and_then(|p| {
-        if let crate::session::LoadedPolicy::Native(native) = &p {
-            native.check_layout(&names, path)?;
-        }
+    let dim = sim.session.env().observation_space().dim();
+    let loaded = crate::session::LoadedPolicy::load(path, dim).and_then(|p| {
+        check_policy_fits(&p, sim.session.env(), path)?;
         Ok(p)
     });
     match loaded {
@@ -356,6 +354,35 @@ fn load_policy(sim: &mut SimResource, messages: &mut AppMessages, path: &std::pa
             messages.info(format!("policy {} drives the arm", path.display()));
         }
         Err(e) => messages.error(format!("{e}; keeping the current driver")),
+    }
+}
+
+/// Errors unless `policy` reads exactly what `env` provides: the state layout, and for pixel
+/// policies the image layout (a pixel policy needs a task that renders its images: open the app
+/// with it as `--policy` to get its own task).
+pub fn check_policy_fits(
+    policy: &crate::session::LoadedPolicy,
+    env: &crate::task::LiftEnv,
+    path: &std::path::Path,
+) -> Result<(), crate::rl::policy::PolicyError> {
+    use crate::session::LoadedPolicy;
+    let names = &env.observation_space().names;
+    match policy {
+        LoadedPolicy::Native(p) => p.check_layout(names, path),
+        LoadedPolicy::Pixel(p) => {
+            p.check_layout(names, path)?;
+            if env.image_spec() == p.meta.image {
+                Ok(())
+            } else {
+                Err(crate::rl::policy::PolicyError::Invalid {
+                    path: path.to_owned(),
+                    message: "this policy sees images the current task does not render; open the \
+                              app with it as --policy to use its own task"
+                        .into(),
+                })
+            }
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Command-line interface: clap definitions and dispatch; one file per command family.
 
 mod bench;
+mod distill;
 mod dr;
 mod episode;
 mod pick;
+mod pixel;
 mod record;
 mod train;
 
@@ -33,6 +35,12 @@ pub enum Command {
     Pick(PickArgs),
     /// Train SAC on the lift task.
     Train(TrainArgs),
+    /// Distil a state-based teacher into a policy that sees only the wrist camera and the arm's
+    /// own state (DAgger).
+    Distill(distill::DistillArgs),
+    /// Train pixel SAC (DrQ-v2 style: augmentation, an encoder only the critic trains) on a task
+    /// with images, from scratch or from a distilled student.
+    TrainPixel(pixel::TrainPixelArgs),
     /// Evaluate a policy file: success rate with a 95% interval, failures by kind.
     Eval(EvalArgs),
     /// Policy file tools.
@@ -403,6 +411,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(args) => record::run(&args),
         Command::Train(args) => train::train(&args),
         Command::Eval(args) => train::eval(&args),
+        Command::Distill(args) => distill::run(&args),
+        Command::TrainPixel(args) => pixel::run(&args),
         Command::Policy(PolicyCommand::ExportTorchscript { policy, out }) => {
             train::export_torchscript(&policy, &out)
         }

@@ -84,7 +84,59 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     if is_torchscript(&args.policy) {
         return eval_torchscript(args);
     }
+    let (_, meta) = crate::rl::policy::read_policy_file(&args.policy)?;
+    if meta.image.is_some() {
+        return eval_pixel(args);
+    }
     eval_native(args)
+}
+
+/// The scene, task and reward to evaluate a policy on: its recorded ones unless the command
+/// line names others; `--dr` adds domain randomisation.
+fn eval_env(args: &EvalArgs, recorded: &crate::episode::ConfigIdentity) -> anyhow::Result<LiftEnv> {
+    let scene_cfg = match &args.scene.scene {
+        Some(_) => args.scene.load()?,
+        None => {
+            toml::from_str(&recorded.scene_toml).context("the policy's recorded scene config")?
+        }
+    };
+    let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
+    let (mut task, reward): (TaskConfig, RewardConfig) = match (&args.task.task, &args.task.reward)
+    {
+        (None, None) => (
+            toml::from_str(&recorded.task_toml).context("the policy's recorded task config")?,
+            toml::from_str(&recorded.reward_toml).context("the policy's recorded reward config")?,
+        ),
+        _ => args.task.load()?,
+    };
+    if let Some(dr) = &args.task.dr {
+        task.dr = Some(crate::task::DrConfig::load(dr)?);
+    }
+    task.check_scene(&scene.model)
+        .map_err(|e| anyhow::anyhow!("task config: {e}"))?;
+    Ok(LiftEnv::try_new(scene, task, reward)?)
+}
+
+/// Evaluates a pixel policy: it sees the env's image tensor and state.
+fn eval_pixel(args: &EvalArgs) -> anyhow::Result<()> {
+    let policy = crate::rl::pixel::PixelPolicy::load(&args.policy)?;
+    let mut env = eval_env(args, &policy.meta.config)?;
+    policy.check_privileged(env.task(), &args.policy)?;
+    policy.check_layout(&env.observation_space().names, &args.policy)?;
+    if env.image_spec() != policy.meta.image {
+        anyhow::bail!(
+            "policy {} expects images {:?} but the task renders {:?}",
+            args.policy.display(),
+            policy.meta.image,
+            env.image_spec()
+        );
+    }
+    let name = format!("policy:{}", args.policy.display());
+    evaluate_and_report(args, &mut env, &name, |o, pixels| {
+        let out = policy.act(o, pixels.unwrap_or(&[]));
+        let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
+        (action, None)
+    })
 }
 
 fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
@@ -97,7 +149,7 @@ fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
     )?;
     let name = format!("torchscript:{}", args.policy.display());
     let mut failure = None;
-    evaluate_and_report(args, &mut env, &name, |o| {
+    evaluate_and_report(args, &mut env, &name, |o, _| {
         let a = actor.act(o).unwrap_or_else(|e| {
             failure.get_or_insert(e);
             [0.0; 4]
@@ -115,7 +167,7 @@ fn evaluate_and_report<F>(
     act: F,
 ) -> anyhow::Result<()>
 where
-    F: FnMut(&[f64]) -> ([f64; 4], Option<crate::episode::PolicyOutputs>),
+    F: FnMut(&[f64], Option<&[u8]>) -> ([f64; 4], Option<crate::episode::PolicyOutputs>),
 {
     let report = evaluate(
         env,
@@ -168,33 +220,11 @@ pub fn export_torchscript(policy: &std::path::Path, out: &std::path::Path) -> an
 fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
     let mut policy = Policy::load(&args.policy)?;
     // Unless told otherwise, evaluate on exactly the scene, task and reward it was trained on.
-    let recorded = &policy.meta.config;
-    let scene_cfg = match &args.scene.scene {
-        Some(_) => args.scene.load()?,
-        None => {
-            toml::from_str(&recorded.scene_toml).context("the policy's recorded scene config")?
-        }
-    };
-    let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
-    let (mut task, reward): (crate::task::TaskConfig, crate::task::RewardConfig) =
-        match (&args.task.task, &args.task.reward) {
-            (None, None) => (
-                toml::from_str(&recorded.task_toml).context("the policy's recorded task config")?,
-                toml::from_str(&recorded.reward_toml)
-                    .context("the policy's recorded reward config")?,
-            ),
-            _ => args.task.load()?,
-        };
-    if let Some(dr) = &args.task.dr {
-        task.dr = Some(crate::task::DrConfig::load(dr)?);
-    }
-    task.check_scene(&scene.model)
-        .map_err(|e| anyhow::anyhow!("task config: {e}"))?;
-    let mut env = LiftEnv::try_new(scene, task, reward)?;
+    let mut env = eval_env(args, &policy.meta.config)?;
     policy.check_privileged(env.task(), &args.policy)?;
     policy.check_layout(&env.observation_space().names, &args.policy)?;
     let name = format!("policy:{}", args.policy.display());
-    evaluate_and_report(args, &mut env, &name, |o| {
+    evaluate_and_report(args, &mut env, &name, |o, _| {
         let out = policy.act(o);
         let action = std::array::from_fn(|i| out.action.get(i).copied().unwrap_or(0.0));
         let outputs = crate::episode::PolicyOutputs {
@@ -208,8 +238,8 @@ fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
 
 /// `so101-lab policy info`: what a policy file reads and writes, and how it was trained.
 pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
-    let policy = Policy::load(path)?;
-    let m = &policy.meta;
+    let (_, meta) = crate::rl::policy::read_policy_file(path)?;
+    let m = &meta;
     println!("{}: {} v{}", path.display(), m.format, m.version);
     println!(
         "trained {} env steps; network {:?}; observation normalisation {}",
@@ -253,6 +283,20 @@ pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
             _ => String::new(),
         };
         println!("  {i:>3} {name}{norm}{mark}");
+    }
+    if let Some(enc) = &m.encoder {
+        println!(
+            "image encoder: conv channels {:?}, strides {:?}, kernel {}, {} features; head {}",
+            enc.channels,
+            enc.strides,
+            enc.kernel,
+            enc.features,
+            if m.deterministic_head {
+                "outputs the action (distilled)"
+            } else {
+                "outputs mean and log-std (SAC)"
+            }
+        );
     }
     match &m.image {
         Some(img) => {

@@ -57,8 +57,9 @@ pub fn wilson95(k: usize, n: usize) -> [f64; 2] {
     [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
-/// Runs `episodes` episodes with seeds `first_seed..`, acting with `act` (observation ->
-/// action and optional outputs); records each to `record_dir` when given.
+/// Runs `episodes` episodes with seeds `first_seed..`, acting with `act` (state observation and,
+/// for tasks with `[obs.image]`, the image tensor -> action and optional outputs); records each
+/// to `record_dir` when given.
 pub fn evaluate<F>(
     env: &mut LiftEnv,
     episodes: usize,
@@ -68,7 +69,7 @@ pub fn evaluate<F>(
     mut act: F,
 ) -> Result<EvalReport, crate::episode::EpisodeError>
 where
-    F: FnMut(&[f64]) -> ([f64; 4], Option<PolicyOutputs>),
+    F: FnMut(&[f64], Option<&[u8]>) -> ([f64; 4], Option<PolicyOutputs>),
 {
     let mut r = EvalReport {
         episodes,
@@ -94,7 +95,7 @@ where
         };
         let (mut touched, mut ever_grasped, mut ret) = (false, false, 0.0);
         loop {
-            let (action, outputs) = act(&obs);
+            let (action, outputs) = act(&obs, env.pixels());
             let out = env.step(&action);
             ret += out.reward;
             touched |= out.info.static_pad_contact || out.info.moving_pad_contact;

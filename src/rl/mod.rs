@@ -3,10 +3,12 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod distill;
 pub mod eval;
 pub mod metrics;
 pub mod nets;
 pub mod normalize;
+pub mod pixel;
 pub mod policy;
 pub mod replay;
 pub mod rng;

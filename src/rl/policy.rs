@@ -49,6 +49,66 @@ pub struct PolicyMeta {
     /// The image input's layout (pixel policies; absent for state policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<crate::task::ImageSpec>,
+    /// The image encoder's shape (pixel policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<super::pixel::EncoderConfig>,
+    /// The head outputs the action itself (a distilled student) rather than a Gaussian's mean
+    /// and log-std (SAC).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deterministic_head: bool,
+}
+
+/// Reads a policy file's tensors and metadata, checking the format tag and version.
+pub fn read_policy_file(path: &Path) -> Result<(TensorFile, PolicyMeta), PolicyError> {
+    let bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |message: String| PolicyError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(&file.meta_json)
+        .map_err(|_| invalid("no so101-lab policy metadata".into()))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
+        return Err(invalid(format!("not a {POLICY_FORMAT} file")));
+    }
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version > u64::from(POLICY_VERSION) {
+        return Err(PolicyError::FutureVersion {
+            path: path.to_owned(),
+            found: u32::try_from(version).unwrap_or(u32::MAX),
+        });
+    }
+    let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+    Ok((file, meta))
+}
+
+/// Checks a policy's normaliser statistics against its observation layout.
+pub fn normalizer_of(meta: &PolicyMeta, path: &Path) -> Result<ObsNormalizer, PolicyError> {
+    let invalid = |message: &str| PolicyError::Invalid {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    };
+    let (mean, var) = (meta.obs_mean.clone(), meta.obs_var.clone());
+    if mean.len() != meta.obs_names.len() || var.len() != meta.obs_names.len() {
+        return Err(invalid(
+            "normaliser statistics do not match the observation layout",
+        ));
+    }
+    if mean.iter().chain(&var).any(|v| !v.is_finite()) || var.iter().any(|&v| v < 0.0) {
+        return Err(invalid("normaliser statistics are not finite"));
+    }
+    Ok(ObsNormalizer {
+        stats: RunningStats {
+            mean,
+            var,
+            count: meta.obs_count,
+        },
+        clip: meta.clip,
+        enabled: meta.normalize_obs,
+    })
 }
 
 /// Why a policy could not be loaded or used.
@@ -149,28 +209,16 @@ impl Policy {
 
     /// Loads and validates a policy file.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let (mut file, meta) = read_policy_file(path)?;
         let invalid = |message: String| PolicyError::Invalid {
             path: path.to_owned(),
             message,
         };
-        let mut file = TensorFile::parse(&bytes).map_err(|e| invalid(e.to_string()))?;
-        let value: serde_json::Value = serde_json::from_str(&file.meta_json)
-            .map_err(|_| invalid("no so101-lab policy metadata".into()))?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
-            return Err(invalid(format!("not a {POLICY_FORMAT} file")));
+        if meta.image.is_some() {
+            return Err(invalid(
+                "a pixel policy (it reads images): load it as a pixel policy".into(),
+            ));
         }
-        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
-        if version > u64::from(POLICY_VERSION) {
-            return Err(PolicyError::FutureVersion {
-                path: path.to_owned(),
-                found: u32::try_from(version).unwrap_or(u32::MAX),
-            });
-        }
-        let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         let obs = meta.obs_names.len() as i64;
         let act = meta.action_names.len() as i64;
         let mut dims = vec![obs];
@@ -186,24 +234,7 @@ impl Policy {
                 .map_err(|e| invalid(e.to_string()))?;
             layers.push((weight, bias));
         }
-        let (mean, var) = (meta.obs_mean.clone(), meta.obs_var.clone());
-        if mean.len() != meta.obs_names.len() || var.len() != meta.obs_names.len() {
-            return Err(invalid(
-                "normaliser statistics do not match the observation layout".into(),
-            ));
-        }
-        if mean.iter().chain(&var).any(|v| !v.is_finite()) || var.iter().any(|&v| v < 0.0) {
-            return Err(invalid("normaliser statistics are not finite".into()));
-        }
-        let normalizer = ObsNormalizer {
-            stats: RunningStats {
-                mean,
-                var,
-                count: meta.obs_count,
-            },
-            clip: meta.clip,
-            enabled: meta.normalize_obs,
-        };
+        let normalizer = normalizer_of(&meta, path)?;
         Ok(Self {
             meta,
             actor: Mlp { layers },

@@ -380,7 +380,7 @@ fn run_eval(
         1_000_000,
         None,
         "sac",
-        |o| {
+        |o, _| {
             norm.apply(o, &mut buf);
             let a = sac.act(&buf, true).action;
             (
@@ -418,6 +418,8 @@ pub fn export_policy(
         trained_steps: state.step,
         notes: notes.to_owned(),
         image: None,
+        encoder: None,
+        deterministic_head: false,
     };
     Policy::from_parts(meta, &sac.actor, &state.obs_norm)
 }

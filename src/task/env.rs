@@ -347,6 +347,20 @@ impl LiftEnv {
         r[0] + (a.clamp(-1.0, 1.0) + 1.0) / 2.0 * (r[1] - r[0])
     }
 
+    /// The observation another layout would see in the current state: a teacher's privileged
+    /// view of the env a student acts in (distillation).
+    pub fn observation_for(&self, cfg: &super::ObsConfig) -> Vec<f64> {
+        let mut out = Vec::new();
+        obs::write_observation(
+            &self.sim,
+            cfg,
+            &self.prev_action,
+            self.gripper_ctrl,
+            &mut out,
+        );
+        out
+    }
+
     fn observe(&mut self) {
         let mut buf = std::mem::take(&mut self.last_obs);
         obs::write_observation(

@@ -126,6 +126,55 @@ pub fn image_tiles(spec: &ImageSpec, pixels: &[u8]) -> Vec<ImageTile> {
     tiles
 }
 
+/// Where a pixel policy looks: per frame and camera, the input-gradient magnitude (`saliency`,
+/// one value per input byte, 0..1) as a heat map over the greyed picture.
+pub fn saliency_tiles(spec: &ImageSpec, pixels: &[u8], saliency: &[f32]) -> Vec<ImageTile> {
+    let hw = (spec.width * spec.height) as usize;
+    let per_camera: usize = spec.channels.iter().map(|c| c.planes().len()).sum();
+    let mut tiles = Vec::new();
+    let mut plane = 0usize;
+    for age in (0..spec.frame_stack).rev() {
+        for (camera, cam) in spec.cameras.iter().enumerate() {
+            let planes = plane..plane + per_camera;
+            let grey = |i: usize| {
+                planes
+                    .clone()
+                    .map(|p| f32::from(pixels.get(p * hw + i).copied().unwrap_or(0)))
+                    .sum::<f32>()
+                    / per_camera as f32
+            };
+            let heat = |i: usize| {
+                planes
+                    .clone()
+                    .map(|p| saliency.get(p * hw + i).copied().unwrap_or(0.0))
+                    .fold(0.0f32, f32::max)
+            };
+            let max = (0..hw).map(heat).fold(1e-12f32, f32::max);
+            let rgb = (0..hw)
+                .flat_map(|i| {
+                    let h = (heat(i) / max).sqrt();
+                    let g = 0.35 * grey(i);
+                    [
+                        (g + 255.0 * h).min(255.0) as u8,
+                        (g + 160.0 * h * h).min(255.0) as u8,
+                        g as u8,
+                    ]
+                })
+                .collect();
+            tiles.push(ImageTile {
+                label: format!("{cam}/saliency@t-{age}"),
+                camera,
+                age,
+                width: spec.width,
+                height: spec.height,
+                rgb,
+            });
+            plane += per_camera;
+        }
+    }
+    tiles
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +202,24 @@ mod tests {
         assert_eq!(&tiles[1].rgb[..3], &CLASS_COLOURS[3]);
         assert_eq!(&tiles[2].rgb[..3], &[4, 5, 6]);
         assert_eq!(tiles[3].age, 0);
+    }
+
+    #[test]
+    fn saliency_lights_up_where_the_gradient_is() {
+        let cfg = ImageObsConfig {
+            width: 2,
+            height: 2,
+            frame_stack: 1,
+            ..ImageObsConfig::default()
+        };
+        let spec = cfg.spec();
+        let pixels = vec![100u8; 12];
+        let mut saliency = vec![0.0f32; 12];
+        saliency[4 + 3] = 1.0; // green plane, pixel 3
+        let tiles = saliency_tiles(&spec, &pixels, &saliency);
+        assert_eq!(tiles.len(), 1);
+        assert_eq!(tiles[0].label, "wrist/saliency@t-0");
+        assert!(tiles[0].rgb[9] > 200 && tiles[0].rgb[0] < 60);
     }
 
     #[test]
