@@ -298,6 +298,14 @@ fn distill_runs_resumes_in_its_folder_and_never_overwrites() {
     let again = go(&["--out", run.to_str().expect("utf-8")]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    // Resuming with another seed would mix two runs' data; it is refused and names the field.
+    let other = go(&["--resume", run.to_str().expect("utf-8"), "--seed", "7"]);
+    assert!(!other.status.success());
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        err.contains("seed = 0") && err.contains("seed = 7"),
+        "{err}"
+    );
     // Resuming continues the same run, in the same folder.
     let resumed = go(&[
         "--resume",

@@ -28,6 +28,9 @@ pub struct DistillArgs {
     /// Override the number of iterations.
     #[arg(long)]
     pub iterations: Option<usize>,
+    /// Override the config's seed (networks, rollouts and minibatches).
+    #[arg(long)]
+    pub seed: Option<u64>,
     #[command(flatten)]
     /// Scene.
     pub scene: SceneArgs,
@@ -40,6 +43,9 @@ pub fn run(args: &DistillArgs) -> anyhow::Result<()> {
         cfg.iterations = n;
         cfg.validate()
             .map_err(|e| anyhow::anyhow!("--iterations: {e}"))?;
+    }
+    if let Some(seed) = args.seed {
+        cfg.seed = seed;
     }
     let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
     let out = match (&args.resume, &args.out) {

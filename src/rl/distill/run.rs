@@ -210,6 +210,32 @@ fn eval_student(
     )?)
 }
 
+/// A resumed run must continue with the config it started with; only the number of iterations
+/// may grow (so `--iterations` can extend a finished run).
+fn check_same_config(recorded: &str, cfg: &DistillConfig) -> anyhow::Result<()> {
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    let mut then: DistillConfig =
+        toml::from_str(recorded).context("reading the checkpoint's recorded config")?;
+    then.iterations = cfg.iterations;
+    let then = toml::to_string(&then).unwrap_or_default();
+    let now = toml::to_string(cfg).unwrap_or_default();
+    if then != now {
+        let differs: Vec<_> = then
+            .lines()
+            .zip(now.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("checkpoint `{a}`, now `{b}`"))
+            .collect();
+        bail!(
+            "the config differs from the run's ({}); resume with the same config and seed",
+            differs.join("; ")
+        );
+    }
+    Ok(())
+}
+
 /// Runs (or resumes, from `resume` = the run folder) a distillation of `teacher` into `out`.
 pub fn distill(
     cfg: &DistillConfig,
@@ -240,6 +266,7 @@ pub fn distill(
     };
     if resume {
         meta = load_checkpoint(out, &mut student)?;
+        check_same_config(&meta.config_toml, cfg)?;
         data = super::Dataset::load(&data_path)?;
         if data.added != meta.data_added {
             bail!(
