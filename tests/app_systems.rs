@@ -482,3 +482,92 @@ fn policy_view_shows_the_input_live_and_at_the_replay_cursor() {
     refresh(&app, &mut view);
     assert_ne!(view.tiles[2].rgb, first);
 }
+
+#[test]
+fn the_pixel_policy_drives_live_shows_its_saliency_and_takes_over_a_replay() {
+    use so101_lab::app::policy_view::PolicyView;
+    use so101_lab::app::replay::{ReplayTimeline, TimelineCommand};
+    use so101_lab::app::sim_plugin::DriverKind;
+    let policy = default_configs_dir()
+        .parent()
+        .expect("repo")
+        .join("assets/policies/lift_pixel.safetensors");
+    let dir = std::env::temp_dir().join(format!("so101-app-pixel-{}", std::process::id()));
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let args = [
+        "view",
+        "--driver",
+        "policy",
+        "--policy",
+        policy.to_str().expect("utf-8"),
+        "--paused",
+        "--record-dir",
+        &dir_arg,
+    ];
+    let mut app = headless_app(&Wrapper::parse_from(args).view).expect("app builds");
+    assert_eq!(
+        app.world().resource::<SimResource>().session.driver.name(),
+        "policy"
+    );
+    // Live: the policy acts on the images its own task renders.
+    push(&mut app, SimCommand::SetRecording(true));
+    for _ in 0..30 {
+        push(&mut app, SimCommand::StepOnce);
+        fixed_step(&mut app);
+    }
+    {
+        let sim = app.world().resource::<SimResource>();
+        assert_eq!(sim.session.last_error(), None);
+        assert!(
+            sim.session.env().pixels().is_some(),
+            "its task renders images"
+        );
+        assert_eq!(sim.session.env().steps(), 30);
+    }
+    // The policy view adds where it looks.
+    let mut view = PolicyView::default();
+    {
+        let w = app.world();
+        view.refresh(
+            w.resource::<SimResource>(),
+            w.resource::<ReplayTimeline>(),
+            w.resource::<LoadedScene>().generation,
+        );
+    }
+    assert!(
+        view.tiles.iter().any(|t| t.label.contains("saliency")),
+        "{:?}",
+        view.tiles.iter().map(|t| &t.label).collect::<Vec<_>>()
+    );
+    push(&mut app, SimCommand::SetRecording(false));
+    fixed_step(&mut app);
+    let recorded = app
+        .world()
+        .resource::<SimResource>()
+        .session
+        .recorded
+        .last()
+        .cloned()
+        .expect("recorded");
+    // Replay: take over at step 20 with the same policy; it keeps acting on re-rendered images.
+    timeline(&mut app, TimelineCommand::Open(recorded));
+    timeline(&mut app, TimelineCommand::Seek(20));
+    timeline(&mut app, TimelineCommand::TakeOver(DriverKind::Policy));
+    // Taking over runs on; pause to count steps one by one.
+    push(&mut app, SimCommand::SetPaused(true));
+    fixed_step(&mut app);
+    let taken = app.world().resource::<SimResource>().session.env().steps();
+    assert!(taken >= 20, "{taken}");
+    for _ in 0..10 {
+        push(&mut app, SimCommand::StepOnce);
+        fixed_step(&mut app);
+    }
+    let sim = app.world().resource::<SimResource>();
+    assert_eq!(sim.session.driver.name(), "policy");
+    assert_eq!(sim.session.last_error(), None);
+    assert_eq!(
+        sim.session.env().steps(),
+        taken + 10,
+        "the policy steps on its own"
+    );
+}

@@ -132,8 +132,12 @@ pub struct TaskArgs {
     #[arg(long, value_name = "CONFIG")]
     pub reward: Option<PathBuf>,
     /// Domain randomisation ranges (configs/dr/*.toml); replaces the task's `[dr]`.
-    #[arg(long, value_name = "CONFIG")]
+    #[arg(long, value_name = "CONFIG", conflicts_with = "no_dr")]
     pub dr: Option<PathBuf>,
+    /// Switch the task's domain randomisation off (e.g. to evaluate a policy trained with it in
+    /// the nominal world).
+    #[arg(long)]
+    pub no_dr: bool,
 }
 
 impl TaskArgs {
@@ -150,10 +154,19 @@ impl TaskArgs {
             .clone()
             .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
         let mut task = TaskConfig::load(&self.task_path())?;
+        self.apply_dr(&mut task)?;
+        Ok((task, RewardConfig::load(&reward)?))
+    }
+
+    /// Applies `--dr FILE` (replace the task's ranges) or `--no-dr` (remove them).
+    pub fn apply_dr(&self, task: &mut TaskConfig) -> anyhow::Result<()> {
         if let Some(dr) = &self.dr {
             task.dr = Some(crate::task::DrConfig::load(dr)?);
         }
-        Ok((task, RewardConfig::load(&reward)?))
+        if self.no_dr {
+            task.dr = None;
+        }
+        Ok(())
     }
 
     /// [`TaskArgs::load`], then the checks that need the compiled scene (camera names), with

@@ -109,9 +109,7 @@ fn eval_env(args: &EvalArgs, recorded: &crate::episode::ConfigIdentity) -> anyho
         ),
         _ => args.task.load()?,
     };
-    if let Some(dr) = &args.task.dr {
-        task.dr = Some(crate::task::DrConfig::load(dr)?);
-    }
+    args.task.apply_dr(&mut task)?;
     task.check_scene(&scene.model)
         .map_err(|e| anyhow::anyhow!("task config: {e}"))?;
     Ok(LiftEnv::try_new(scene, task, reward)?)
