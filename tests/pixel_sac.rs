@@ -29,6 +29,7 @@ fn params(actor_lr: f64, critic_lr: f64) -> PixelSacParams {
         tau: 0.01,
         init_alpha: 0.1,
         shift_px: 2,
+        critic_warmup: 0,
         encoder: EncoderConfig {
             channels: vec![8, 8],
             strides: vec![2, 2],
@@ -102,6 +103,41 @@ fn only_the_critic_trains_the_shared_encoder() {
 }
 
 #[test]
+fn the_critic_warm_up_holds_the_encoder_and_the_actor_then_releases_them() {
+    let norm = ObsNormalizer::new(5, 10.0, false);
+    let data = replay();
+    let mut p = params(1e-3, 1e-3);
+    p.critic_warmup = 3;
+    let mut sac = PixelSac::new(SHAPE, 5, &p).expect("learner");
+    let (enc, head, critic) = (
+        snapshot(&sac.actor.encoder.parameters()),
+        snapshot(&sac.actor.head.parameters()),
+        snapshot(&sac.critic.parameters()),
+    );
+    let alpha = sac.alpha();
+    for _ in 0..3 {
+        sac.update(&data, 16, &norm);
+    }
+    assert!(
+        changed(&critic, &sac.critic.parameters()),
+        "the critics did not learn"
+    );
+    assert!(
+        !changed(&enc, &sac.actor.encoder.parameters()),
+        "encoder moved in the warm-up"
+    );
+    assert!(
+        !changed(&head, &sac.actor.head.parameters()),
+        "actor moved in the warm-up"
+    );
+    assert_eq!(sac.alpha(), alpha);
+    sac.update(&data, 16, &norm);
+    assert!(changed(&enc, &sac.actor.encoder.parameters()));
+    assert!(changed(&head, &sac.actor.head.parameters()));
+    assert_ne!(sac.alpha(), alpha);
+}
+
+#[test]
 fn the_learner_can_start_from_a_distilled_student() {
     let p = params(1e-3, 1e-3);
     let mut init = so101_lab::rl::rng::TorchInit::new(99);
@@ -159,6 +195,18 @@ fn train_pixel_runs_on_a_tiny_cpu_budget() {
     assert_eq!(report["env_steps"], 60);
     // One update per env step from the vec step that reaches learning_starts: steps 20..=60.
     assert_eq!(report["updates"], 42);
+    // The report splits the wall time: env stepping, updates and evaluations each took some.
+    let secs = |k: &str| report[k].as_f64().unwrap_or(-1.0);
+    let wall = secs("wall_secs");
+    for part in ["env_secs", "update_secs", "eval_secs"] {
+        assert!(secs(part) > 0.0 && secs(part) < wall, "{part}: {report}");
+    }
+    assert!(secs("env_secs") + secs("update_secs") + secs("eval_secs") <= wall);
+    let rate = 42.0 / secs("update_secs");
+    assert!(
+        (secs("updates_per_sec") - rate).abs() < 1e-6 * rate,
+        "{report}"
+    );
     let eval = Command::new(env!("CARGO_BIN_EXE_so101-lab"))
         .arg("eval")
         .arg(dir.join("run/policy_final.safetensors"))

@@ -120,6 +120,9 @@ pub struct PixelSacParams {
     pub encoder: EncoderConfig,
     /// Hidden layers of actor and critics.
     pub hidden: Vec<i64>,
+    /// Updates at the start that train only the critics: the encoder and the actor stay as
+    /// they are (so a distilled student is not rewritten by a critic that knows nothing yet).
+    pub critic_warmup: usize,
 }
 
 /// The learner.
@@ -142,6 +145,8 @@ pub struct PixelSac {
     gamma: f64,
     tau: f64,
     target_entropy: f64,
+    critic_warmup: usize,
+    updates: usize,
 }
 
 /// Losses of one update.
@@ -188,6 +193,8 @@ impl PixelSac {
             gamma: p.gamma,
             tau: p.tau,
             target_entropy: -4.0,
+            critic_warmup: p.critic_warmup,
+            updates: 0,
         })
     }
 
@@ -323,8 +330,11 @@ impl PixelSac {
                 .forward(&Tensor::cat(&[&f, &a], 1), false);
             &rew + (1.0 - &done) * self.gamma * (q.amin(0, false) - logp * alpha)
         });
-        // The critic loss trains the critics and the encoder.
+        // The critic loss trains the critics and the encoder (after the warm-up).
+        let warming = self.updates < self.critic_warmup;
+        self.updates += 1;
         let feat = self.actor.encoder.forward(&img, false);
+        let feat = if warming { feat.detach() } else { feat };
         let fs = Tensor::cat(&[&feat, &st], 1);
         let q = self.critic.forward(&Tensor::cat(&[&fs, &act], 1), false);
         let critic_loss = (&q - target.unsqueeze(0)).square().mean(Kind::Float) * 2.0;
@@ -339,14 +349,16 @@ impl PixelSac {
             .forward(&Tensor::cat(&[&fs, &a], 1), true)
             .amin(0, false);
         let actor_loss = (&logp * alpha - q_pi).mean(Kind::Float);
-        self.actor_opt.zero_grad();
-        actor_loss.backward();
-        self.actor_opt.step();
-        let alpha_loss =
-            -(&self.log_alpha * (logp.detach() + self.target_entropy)).mean(Kind::Float);
-        self.alpha_opt.zero_grad();
-        alpha_loss.backward();
-        self.alpha_opt.step();
+        if !warming {
+            self.actor_opt.zero_grad();
+            actor_loss.backward();
+            self.actor_opt.step();
+            let alpha_loss =
+                -(&self.log_alpha * (logp.detach() + self.target_entropy)).mean(Kind::Float);
+            self.alpha_opt.zero_grad();
+            alpha_loss.backward();
+            self.alpha_opt.step();
+        }
         polyak(&self.critic_target, &self.critic, self.tau);
         PixelSacStats {
             critic_loss: critic_loss.double_value(&[]),
