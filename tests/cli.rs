@@ -292,15 +292,34 @@ fn train_resume_and_eval_end_to_end() {
     });
     assert!(tb, "no TensorBoard event file");
 
-    // Resume continues from the checkpoint's step counter.
+    // A finished run is never trained over.
     let out = bin()
         .args(["train", "--config"])
         .arg(&cfg)
         .arg("--out")
         .arg(&run)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already holds a run"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Resume continues from the checkpoint's step counter, in the run's own folder; a torn
+    // metrics row left by a kill is dropped, and the rows past the checkpoint are cut.
+    let csv_path = run.join("metrics.csv");
+    let mut csv = std::fs::read_to_string(&csv_path).expect("csv");
+    csv.push_str("7998,37.284,");
+    std::fs::write(&csv_path, &csv).expect("torn row");
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
         .arg("--resume")
         .arg(&run)
         .args(["--total-timesteps", "600"])
+        .current_dir(&dir)
         .output()
         .expect("runs");
     assert_ok(&out);
@@ -309,6 +328,30 @@ fn train_resume_and_eval_end_to_end() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!dir.join("runs").exists(), "the resumed run went elsewhere");
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    let steps: Vec<usize> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            assert_eq!(l.split(',').count(), 4, "torn row {l:?}");
+            l.split(',')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("step")
+        })
+        .collect();
+    assert_eq!(steps.iter().max(), Some(&600), "{csv}");
+    assert!(!csv.contains("7998"), "{csv}");
+    let out = bin()
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .arg("--resume")
+        .arg(dir.join("nowhere"))
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no checkpoint.safetensors"));
 
     let out = bin()
         .args(["eval"])

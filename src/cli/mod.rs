@@ -202,10 +202,10 @@ pub struct TrainArgs {
     /// Training config (configs/train/*.toml).
     #[arg(long)]
     pub config: PathBuf,
-    /// Continue a killed run from its folder's checkpoint.
-    #[arg(long, value_name = "DIR")]
+    /// Continue a killed run from its folder's checkpoint, in that folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
-    /// Run folder (default runs/<config name>).
+    /// Run folder (default runs/<config name>); never overwritten.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override total_timesteps.

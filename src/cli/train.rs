@@ -33,18 +33,36 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
     let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))?;
     let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .config
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".into());
-        PathBuf::from("runs").join(stem)
-    });
-    let resume = args
-        .resume
-        .as_ref()
-        .map(|d| d.join("checkpoint.safetensors"));
+    let out = match (&args.resume, &args.out) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(out)) => out.clone(),
+        (None, None) => {
+            let stem = args
+                .config
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".into());
+            PathBuf::from("runs").join(stem)
+        }
+    };
+    let checkpoint = out.join("checkpoint.safetensors");
+    let resume = match &args.resume {
+        Some(dir) if !checkpoint.is_file() => {
+            anyhow::bail!(
+                "--resume {}: no checkpoint.safetensors there",
+                dir.display()
+            )
+        }
+        Some(_) => Some(checkpoint),
+        None if checkpoint.exists() || out.join("policy_final.safetensors").exists() => {
+            anyhow::bail!(
+                "{} already holds a run; continue it with --resume {} or choose another --out",
+                out.display(),
+                out.display()
+            )
+        }
+        None => None,
+    };
     eprintln!("training {} -> {}", args.config.display(), out.display());
     let bar = ProgressBar::new(cfg.total_timesteps as u64);
     bar.set_style(

@@ -8,27 +8,46 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Writes scalars to CSV and TensorBoard.
+///
+/// CSV rows reach the file whole: they are gathered in memory and written in batches of whole
+/// lines, and a torn last line left by a killed process is dropped when the file is reopened.
 #[derive(Debug)]
 pub struct MetricsWriter {
-    csv: BufWriter<File>,
+    csv: File,
+    pending: Vec<u8>,
     tb: BufWriter<File>,
     started: Instant,
 }
 
+/// Bytes of CSV rows gathered before one write.
+const CSV_BATCH: usize = 8192;
+
 impl MetricsWriter {
-    /// Opens (appending to) `dir/metrics.csv` and a new TensorBoard event file in `dir`.
+    /// Opens (appending to, after dropping a torn last line) `dir/metrics.csv` and a new
+    /// TensorBoard event file in `dir`.
     pub fn create(dir: &Path) -> std::io::Result<Self> {
+        Self::open(dir, None)
+    }
+
+    /// As [`Self::create`] for a run resumed from its checkpoint at `step`: rows logged after
+    /// that step (work the checkpoint does not hold, about to be redone) are cut too.
+    pub fn resume(dir: &Path, step: usize) -> std::io::Result<Self> {
+        Self::open(dir, Some(step))
+    }
+
+    fn open(dir: &Path, keep_until: Option<usize>) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let csv_path = dir.join("metrics.csv");
         let new_csv = !csv_path.exists();
-        let mut csv = BufWriter::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&csv_path)?,
-        );
+        if !new_csv {
+            repair_csv(&csv_path, keep_until)?;
+        }
+        let mut csv = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&csv_path)?;
         if new_csv {
-            writeln!(csv, "step,wall_secs,name,value")?;
+            csv.write_all(b"step,wall_secs,name,value\n")?;
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -42,6 +61,7 @@ impl MetricsWriter {
         write_record(&mut tb, &event)?;
         Ok(Self {
             csv,
+            pending: Vec::with_capacity(CSV_BATCH),
             tb,
             started: Instant::now(),
         })
@@ -53,10 +73,13 @@ impl MetricsWriter {
             return Ok(());
         }
         writeln!(
-            self.csv,
+            self.pending,
             "{step},{:.3},{name},{value}",
             self.started.elapsed().as_secs_f64()
         )?;
+        if self.pending.len() >= CSV_BATCH {
+            self.write_pending()?;
+        }
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
@@ -73,11 +96,48 @@ impl MetricsWriter {
         write_record(&mut self.tb, &event)
     }
 
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.csv.write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
     /// Flushes both files.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        self.csv.flush()?;
+        self.write_pending()?;
         self.tb.flush()
     }
+}
+
+impl Drop for MetricsWriter {
+    fn drop(&mut self) {
+        // Nowhere to report an error from a drop; the rows are whole lines either way.
+        let _ = self.flush();
+    }
+}
+
+/// Drops a torn last line and, with `keep_until`, every row of a later step; rewrites the file
+/// atomically, and only when something was cut.
+fn repair_csv(path: &Path, keep_until: Option<usize>) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut kept = Vec::with_capacity(whole);
+    for (k, line) in bytes[..whole].split_inclusive(|&b| b == b'\n').enumerate() {
+        let step = std::str::from_utf8(line)
+            .ok()
+            .and_then(|l| l.split(',').next())
+            .and_then(|f| f.parse::<usize>().ok());
+        let later = matches!((step, keep_until), (Some(s), Some(max)) if s > max);
+        if k == 0 || !later {
+            kept.extend_from_slice(line);
+        }
+    }
+    if kept.len() != bytes.len() {
+        crate::fsutil::write_atomic(path, &kept)?;
+    }
+    Ok(())
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -160,5 +220,65 @@ mod tests {
         // RFC 3720 test vector: 32 bytes of zeros.
         assert_eq!(crc32c(&[0u8; 32]), 0x8a91_36aa);
         assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+    }
+
+    fn temp_dir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("so101-metrics-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_torn_last_row_is_dropped_when_the_file_is_reopened() {
+        let dir = temp_dir("torn");
+        let mut m = MetricsWriter::create(&dir).expect("create");
+        m.scalar(10, "a", 1.5).expect("row");
+        m.flush().expect("flush");
+        drop(m);
+        let path = dir.join("metrics.csv");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        f.write_all(b"7998,37.284,").expect("torn");
+        drop(f);
+        let mut m = MetricsWriter::create(&dir).expect("reopen");
+        m.scalar(20, "b", 2.0).expect("row");
+        m.flush().expect("flush");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert_eq!(rows[0], "step,wall_secs,name,value");
+        assert!(
+            rows[1].starts_with("10,") && rows[1].ends_with(",a,1.5"),
+            "{text}"
+        );
+        assert!(
+            rows[2].starts_with("20,") && rows[2].ends_with(",b,2"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_resumed_run_cuts_the_rows_past_its_checkpoint() {
+        let dir = temp_dir("resume");
+        let mut m = MetricsWriter::create(&dir).expect("create");
+        for step in [100, 200, 300, 400] {
+            m.scalar(step, "x", step as f64).expect("row");
+        }
+        drop(m);
+        let mut m = MetricsWriter::resume(&dir, 200).expect("resume");
+        m.scalar(300, "x", -1.0).expect("row");
+        drop(m);
+        let text = std::fs::read_to_string(dir.join("metrics.csv")).expect("read");
+        let steps: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next())
+            .collect();
+        assert_eq!(steps, ["100", "200", "300"], "{text}");
+        assert!(text.ends_with(",x,-1\n"), "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -144,7 +144,10 @@ impl Trainer {
         let obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
         Ok(Self {
             cfg: cfg.clone(),
-            metrics: MetricsWriter::create(&dir.0)?,
+            metrics: match resume {
+                Some(_) => MetricsWriter::resume(&dir.0, state.step)?,
+                None => MetricsWriter::create(&dir.0)?,
+            },
             dir,
             eval_env: LiftEnv::new(scene.clone(), task.clone(), reward.clone()),
             identity: ConfigIdentity::of(&scene.config, task, reward),
