@@ -30,11 +30,13 @@ fn export(file: &Path, format: ExportFormat, out: Option<PathBuf>) -> anyhow::Re
     let ext = match format {
         ExportFormat::Json => "json",
         ExportFormat::Csv => "csv",
+        ExportFormat::Npz => "npz",
     };
     let out = out.unwrap_or_else(|| file.with_extension(ext));
     let bytes = match format {
         ExportFormat::Json => to_json(&ep)?,
         ExportFormat::Csv => to_csv(&ep)?,
+        ExportFormat::Npz => crate::episode::episode_npz(&ep)?,
     };
     crate::fsutil::write_atomic(&out, &bytes)
         .with_context(|| format!("writing {}", out.display()))?;

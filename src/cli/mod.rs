@@ -356,6 +356,9 @@ pub enum ExportFormat {
     Json,
     /// One row per step: time, qpos, qvel, ctrl, action, obs, every reward term, flags.
     Csv,
+    /// NumPy arrays (`np.load`): time, qpos, qvel, ctrl, actions, obs, rewards, state,
+    /// initial_state, terms/<name>, and the success/terminated/truncated/grasping flags.
+    Npz,
 }
 
 /// `so101-lab episode ...`.
@@ -382,9 +385,10 @@ pub enum EpisodeCommand {
 /// `so101-lab scene ...`.
 #[derive(Debug, Subcommand)]
 pub enum SceneCommand {
-    /// Write the compiled scene as standalone MJCF (opens in MuJoCo's viewer or Python).
+    /// Write the compiled scene as standalone MJCF (opens in MuJoCo's viewer or Python), and
+    /// beside it the exact binary model (`.mjb`, the same name).
     Export {
-        /// Output file.
+        /// Output MJCF file.
         out: PathBuf,
         #[command(flatten)]
         /// Scene config.
@@ -462,9 +466,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Scene(SceneCommand::Export { out, scene }) => {
+            if out.extension().is_some_and(|e| e == "mjb") {
+                anyhow::bail!(
+                    "{}: give the MJCF path (.xml); the .mjb is written beside it",
+                    out.display()
+                );
+            }
             let cfg = scene.load()?;
             crate::scene::export_xml(&cfg, &out)?;
-            eprintln!("wrote {}", out.display());
+            let mjb = out.with_extension("mjb");
+            crate::scene::export_mjb(&cfg, &mjb)?;
+            eprintln!("wrote {} and {}", out.display(), mjb.display());
             Ok(())
         }
         Command::Scene(SceneCommand::Contact { scene }) => {

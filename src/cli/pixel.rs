@@ -24,6 +24,9 @@ pub struct TrainPixelArgs {
     /// Start from this distilled student (its encoder and head).
     #[arg(long, value_name = "POLICY")]
     pub init_from: Option<PathBuf>,
+    /// Override critic_warmup (updates that train only the critics).
+    #[arg(long, value_name = "UPDATES")]
+    pub critic_warmup: Option<usize>,
     #[command(flatten)]
     /// Scene.
     pub scene: SceneArgs,
@@ -37,6 +40,9 @@ pub fn run(args: &TrainPixelArgs) -> anyhow::Result<()> {
     }
     if let Some(p) = &args.init_from {
         cfg.init_from = Some(p.clone());
+    }
+    if let Some(n) = args.critic_warmup {
+        cfg.critic_warmup = n;
     }
     cfg.validate()
         .map_err(|e| anyhow::anyhow!("command line: {e}"))?;

@@ -3,6 +3,7 @@
 
 mod format;
 mod frames;
+mod npz;
 mod reader;
 mod recorder;
 mod replay;
@@ -13,6 +14,7 @@ pub use format::{
     pixels_sha,
 };
 pub use frames::FrameWriter;
+pub use npz::episode_npz;
 pub use reader::Episode;
 pub use recorder::{EpisodeRecorder, header_for, step_record};
 pub use replay::{Markers, Replay, env_of};

@@ -133,6 +133,22 @@ pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
     })
 }
 
+/// Writes the compiled model as MuJoCo's binary file (`mj_saveModel`): every number exactly as
+/// simulated, so MuJoCo's own bindings re-simulate an episode bit for bit.
+pub fn export_mjb(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
+    let scene = build(config)?;
+    let mut bytes = vec![0u8; scene.model.size()];
+    let fail = |message: String| SceneError::Export {
+        path: out.to_owned(),
+        message,
+    };
+    scene
+        .model
+        .save_to_buffer(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    crate::fsutil::write_atomic(out, &bytes).map_err(|e| fail(e.to_string()))
+}
+
 /// Parses the template with the robot included and applies every config edit (not compiled).
 pub fn build_spec(config: &SceneConfig) -> Result<MjSpec, SceneError> {
     let robot_dir = config.resolved_robot_dir();
