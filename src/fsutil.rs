@@ -37,3 +37,28 @@ pub fn temp_path(path: &Path) -> std::path::PathBuf {
         .unwrap_or_default();
     dir.join(format!(".{file_name}.tmp-{}", std::process::id()))
 }
+
+/// Removes the temp files that atomic writes of a killed process left in `dir` (named by
+/// [`temp_path`] with the pid of a process that no longer runs); returns how many.
+pub fn remove_stale_temps(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Only a process that is gone: a live writer (another run in the same folder) keeps its
+        // file. Without /proc nothing can be known, and nothing is removed.
+        let proc = Path::new("/proc");
+        let gone =
+            pid != std::process::id() && proc.is_dir() && !proc.join(pid.to_string()).exists();
+        if gone && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

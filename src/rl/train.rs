@@ -138,6 +138,10 @@ impl Trainer {
             best_success: -1.0,
         };
         if let Some(ckpt) = resume {
+            let stale = crate::fsutil::remove_stale_temps(&dir.0)?;
+            if stale > 0 {
+                eprintln!("removed {stale} temp file(s) of a killed write");
+            }
             state = checkpoint::load_into(ckpt, &mut sac)?;
             eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
         }

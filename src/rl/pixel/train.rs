@@ -269,7 +269,7 @@ impl PixelRun {
         let t_env = Instant::now();
         let out = self.vec.step(&actions);
         self.times.env += t_env.elapsed().as_secs_f64();
-        for i in 0..self.vec.len() {
+        for (i, action) in actions.iter().enumerate() {
             let next_obs = out.final_obs[i].as_ref().unwrap_or(&out.obs[i]);
             let next_px = match (&out.final_pixels[i], &out.pixels[i]) {
                 (Some(p), _) | (None, Some(p)) => p.as_slice(),
@@ -283,7 +283,7 @@ impl PixelRun {
             self.replay.push(&Transition {
                 image: &self.pixels[i],
                 state: &self.obs[i],
-                action: &actions[i],
+                action,
                 reward: out.rewards[i],
                 next_image: next_px,
                 next_state: next_obs,
@@ -312,7 +312,7 @@ impl PixelRun {
             self.times.update += t_update.elapsed().as_secs_f64();
             self.updates += 1;
             self.owed -= 1.0;
-            if self.updates % 100 == 0 {
+            if self.updates.is_multiple_of(100) {
                 let (m, step) = (&mut self.metrics, self.step);
                 m.scalar(step, "losses/critic_loss", self.stats.critic_loss)?;
                 m.scalar(step, "losses/actor_loss", self.stats.actor_loss)?;
