@@ -7,6 +7,7 @@ mod episode;
 mod pick;
 mod pixel;
 mod record;
+mod sweep;
 mod train;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub enum Command {
     TrainPixel(pixel::TrainPixelArgs),
     /// Evaluate a policy file: success rate with a 95% interval, failures by kind.
     Eval(EvalArgs),
+    /// Run a grid of training configs x reward versions x seeds, N processes at a time, and
+    /// gather held-out results in one table.
+    Sweep(sweep::SweepArgs),
     /// Policy file tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -430,6 +434,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(args) => train::eval(&args),
         Command::Distill(args) => distill::run(&args),
         Command::TrainPixel(args) => pixel::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
         Command::Policy(PolicyCommand::ExportTorchscript { policy, out }) => {
             train::export_torchscript(&policy, &out)
         }

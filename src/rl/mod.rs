@@ -13,6 +13,7 @@ pub mod policy;
 pub mod replay;
 pub mod rng;
 pub mod sac;
+pub mod sweep;
 pub mod tensors;
 pub mod torchscript;
 pub mod train;
