@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -47,7 +46,7 @@ pub fn run(args: &DistillArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         cfg.seed = seed;
     }
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let scene = args.scene.build()?;
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => dir.clone(),

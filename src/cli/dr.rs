@@ -41,7 +41,7 @@ pub fn preview(args: &PreviewArgs<'_>) -> anyhow::Result<()> {
             anyhow::bail!("{} already exists; not overwriting it", p.display());
         }
     }
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let scene = args.scene.build()?;
     let (mut task, reward) = args.task.load_for(&scene)?;
     if task.dr.is_none() {
         let default = crate::config::default_configs_dir()

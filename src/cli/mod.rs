@@ -12,6 +12,7 @@ mod train;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{SceneConfig, default_configs_dir};
@@ -100,6 +101,18 @@ impl SceneArgs {
             .clone()
             .unwrap_or_else(|| default_configs_dir().join("scene.toml"));
         Ok(SceneConfig::load(&path)?)
+    }
+
+    /// Loads the chosen (or default) scene config and builds the scene; errors name the file.
+    pub fn build(&self) -> anyhow::Result<crate::scene::BuiltScene> {
+        let cfg = self.load()?;
+        crate::scene::build(&cfg).with_context(|| {
+            let path = self
+                .scene
+                .clone()
+                .unwrap_or_else(|| default_configs_dir().join("scene.toml"));
+            format!("building the scene of {}", path.display())
+        })
     }
 }
 

@@ -1,14 +1,11 @@
 //! `so101-lab pick`: the scripted pick over seeded placements.
 
-use anyhow::Context;
-
 use super::{PickArgs, load_pick_config};
 
 /// Runs the picks and prints the report.
 pub fn run(args: &PickArgs) -> anyhow::Result<()> {
-    let scene_cfg = args.scene.load()?;
     let pick_cfg = load_pick_config(args.pick_config.as_ref())?;
-    let scene = crate::scene::build(&scene_cfg).context("building the scene")?;
+    let scene = args.scene.build()?;
     let report = crate::scripted::run_picks(
         &scene,
         &pick_cfg,

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -46,7 +45,7 @@ pub fn run(args: &TrainPixelArgs) -> anyhow::Result<()> {
     }
     cfg.validate()
         .map_err(|e| anyhow::anyhow!("command line: {e}"))?;
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let scene = args.scene.build()?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .config

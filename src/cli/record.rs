@@ -67,7 +67,7 @@ impl FrameSource {
 
 /// Records `args.episodes` episodes into `args.out`.
 pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let scene = args.scene.build()?;
     let (mut task, reward) = args.task.load_for(&scene)?;
     if let Some(mode) = args.reset {
         task.reset_mode = mode;

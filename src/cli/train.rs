@@ -30,9 +30,11 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         cfg.validate()
             .map_err(|e| anyhow::anyhow!("--device: {e}"))?;
     }
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
-    let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))?;
-    let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))?;
+    let scene = args.scene.build()?;
+    let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))
+        .with_context(|| format!("{}: field `task`", args.config.display()))?;
+    let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))
+        .with_context(|| format!("{}: field `reward`", args.config.display()))?;
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),
         (None, Some(out)) => out.clone(),
@@ -156,7 +158,7 @@ fn eval_pixel(args: &EvalArgs) -> anyhow::Result<()> {
 }
 
 fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
-    let scene = crate::scene::build(&args.scene.load()?).context("building the scene")?;
+    let scene = args.scene.build()?;
     let (task, reward) = args.task.load_for(&scene)?;
     let mut env = LiftEnv::try_new(scene, task, reward)?;
     let actor = crate::rl::torchscript::TorchScriptActor::load(

@@ -116,8 +116,6 @@ impl Trainer {
         resume: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let dir = RunDir(run_dir.to_owned());
-        std::fs::create_dir_all(&dir.0)?;
-        crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
         let mut envs = VecEnv::new(scene, task, reward, cfg.n_envs, cfg.n_envs.min(2));
         let obs_names = envs.envs()[0].observation_space().names.clone();
         let obs_dim = obs_names.len();
@@ -145,6 +143,9 @@ impl Trainer {
             state = checkpoint::load_into(ckpt, &mut sac)?;
             eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
         }
+        // Written once the checkpoint has loaded: a refused resume leaves the folder as it was.
+        std::fs::create_dir_all(&dir.0)?;
+        crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
         let obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
         Ok(Self {
             cfg: cfg.clone(),

@@ -46,10 +46,12 @@ pub enum SceneError {
         source: std::io::Error,
     },
     /// MuJoCo rejected the MJCF.
-    #[error("MJCF parse error in {path}: {message}")]
+    #[error("MJCF parse error in {path} (with the robot model {robot}): {message}")]
     Parse {
         /// The template file.
         path: PathBuf,
+        /// The robot model it includes.
+        robot: PathBuf,
         /// MuJoCo's message.
         message: String,
     },
@@ -169,6 +171,7 @@ pub fn build_spec(config: &SceneConfig) -> Result<MjSpec, SceneError> {
     let text = text.replace(names::ROBOT_XML_PLACEHOLDER, &robot_xml.to_string_lossy());
     let mut spec = MjSpec::from_xml_string(&text).map_err(|e| SceneError::Parse {
         path: template.clone(),
+        robot: robot_xml.clone(),
         message: edit_message(&e),
     })?;
 
