@@ -116,3 +116,65 @@ fn a_tiny_sweep_runs_resumes_and_reports_one_table() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_sweep_runs_as_ray_tasks_on_a_local_loopback_ray_instance() {
+    let dir = std::env::temp_dir().join(format!("so101-ray-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let train = dir.join("tiny.toml");
+    std::fs::write(
+        &train,
+        "learning_starts = 50\nbatch_size = 16\nnet_arch = [16, 16]\ntotal_timesteps = 120\n\
+         eval_freq = 0\ncheckpoint_freq = 0\ndemos = 0\ntask = \"configs/task_assisted.toml\"\n",
+    )
+    .expect("train config");
+    let cfg = dir.join("sweep.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "train = [{:?}]\nseeds = [1, 2]\ntorch_threads = 1\neval_episodes = 1\n",
+            train.display().to_string()
+        ),
+    )
+    .expect("sweep config");
+    let out = dir.join("out");
+    let python = std::env::var_os("SO101_SB3_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("third_party/sb3-venv/bin/python")
+        });
+    let run = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ray_sweep.py"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--address",
+            "local",
+            "--so101",
+            env!("CARGO_BIN_EXE_so101-lab"),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("python runs (tools/setup.sh installs Ray into third_party/sb3-venv)");
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(out.join("results.csv")).expect("results.csv");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows[1].starts_with("tiny__seed1,") && rows[2].starts_with("tiny__seed2,"));
+    for trial in ["tiny__seed1", "tiny__seed2"] {
+        assert!(
+            out.join(trial)
+                .join("run/policy_final.safetensors")
+                .exists()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

