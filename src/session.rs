@@ -226,6 +226,9 @@ pub struct LiveSession {
     obs: Vec<f64>,
     seed: u64,
     episode_return: f64,
+    /// The current episode has ended and been counted (a hand-driven session steps on past
+    /// its end without a reset; it must not count an episode per step).
+    episode_counted: bool,
     /// Counts over finished episodes.
     pub stats: SessionStats,
     /// Start the next seed when an episode ends.
@@ -265,6 +268,7 @@ impl LiveSession {
             obs,
             seed,
             episode_return: 0.0,
+            episode_counted: false,
             stats: SessionStats::default(),
             auto_reset: true,
             last: None,
@@ -448,6 +452,7 @@ impl LiveSession {
         self.seed = seed;
         self.obs = self.env.reset_at(seed, placement);
         self.episode_return = 0.0;
+        self.episode_counted = false;
         self.last = None;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         if let Driver::Scripted(p) = &mut self.driver {
@@ -462,6 +467,7 @@ impl LiveSession {
         controller: &crate::task::EnvControllerState,
     ) -> Result<(), crate::sim::SimError> {
         self.obs = self.env.restore(physics, controller)?;
+        self.episode_counted = false;
         self.last = None;
         Ok(())
     }
@@ -546,7 +552,8 @@ impl LiveSession {
         self.episode_return += outcome.reward;
         self.obs.clone_from(&outcome.obs);
         let done = outcome.terminated || outcome.truncated;
-        if done {
+        if done && !self.episode_counted {
+            self.episode_counted = true;
             self.stats.episodes += 1;
             self.stats.successes += usize::from(outcome.info.success);
             self.stats.total_return += self.episode_return;

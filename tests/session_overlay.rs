@@ -258,3 +258,35 @@ fn teleop_ghost_shows_the_ik_solution_and_flags_unreachable_goals() {
         ghost.pos_err
     );
 }
+
+#[test]
+fn a_hand_driven_episode_is_counted_once_however_long_it_runs_on() {
+    let cfg = default_configs_dir();
+    let mut task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
+    task.max_episode_steps = 20;
+    let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
+    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 3);
+    let tcp = session.env().sim().tcp_pose().pos;
+    session.driver = Driver::Teleop {
+        target: [tcp.x, tcp.y, tcp.z],
+        gripper: 1.0,
+    };
+    // A person drives: the episode ends at step 20 and is not reset; the arm keeps moving.
+    for _ in 0..75 {
+        session.step();
+    }
+    assert_eq!(session.stats.episodes, 1);
+    // A reset starts the next episode, which is counted when it ends.
+    session.reset(4);
+    for _ in 0..30 {
+        session.step();
+    }
+    assert_eq!(session.stats.episodes, 2);
+    // The policy driver auto-resets: one episode per 20 steps.
+    session.driver = Driver::Hold;
+    session.reset(5);
+    for _ in 0..60 {
+        session.step();
+    }
+    assert_eq!(session.stats.episodes, 5);
+}
