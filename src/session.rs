@@ -617,6 +617,7 @@ impl LiveSession {
     pub fn snapshot(&self) -> SimSnapshot {
         let mut snap = self.env.sim().snapshot();
         snap.annotations.ik_target = Some(self.env.target().into());
+        snap.annotations.joint_jog = matches!(self.driver, Driver::Joints { .. });
         if let Driver::Teleop { target, .. } = &self.driver {
             snap.annotations.teleop_target = Some(*target);
             snap.annotations.ghost.clone_from(&self.ghost);

@@ -571,3 +571,40 @@ fn the_pixel_policy_drives_live_shows_its_saliency_and_takes_over_a_replay() {
         "the policy steps on its own"
     );
 }
+
+#[test]
+fn the_joint_panel_shows_the_arms_joints_until_a_person_jogs_by_joint() {
+    use so101_lab::app::teleop::{TeleopState, joint_panel_follows_arm};
+    let mut app = app(&[]);
+    fixed_step(&mut app);
+    app.world_mut()
+        .run_system_once(joint_panel_follows_arm)
+        .expect("sync");
+    let q = app
+        .world()
+        .resource::<SimResource>()
+        .session
+        .env()
+        .sim()
+        .joint_positions();
+    let shown = app.world().resource::<TeleopState>().joints;
+    assert_eq!(shown, q, "the sliders do not show the arm");
+    // wrist_roll is held at pi/2 by the task: not the 0.00 of an unsynced panel.
+    assert!(
+        (shown[4] - std::f64::consts::FRAC_PI_2).abs() < 0.05,
+        "{shown:?}"
+    );
+    // Jogging by joint: the panel keeps the person's targets while the arm moves toward them.
+    let mut targets = q;
+    targets[0] += 0.3;
+    app.world_mut().resource_mut::<TeleopState>().joints = targets;
+    push(&mut app, SimCommand::JogJoints(targets));
+    push(&mut app, SimCommand::SetPaused(false));
+    for _ in 0..5 {
+        fixed_step(&mut app);
+        app.world_mut()
+            .run_system_once(joint_panel_follows_arm)
+            .expect("sync");
+        assert_eq!(app.world().resource::<TeleopState>().joints, targets);
+    }
+}

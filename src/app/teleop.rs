@@ -59,8 +59,28 @@ impl Plugin for TeleopPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<TeleopState>().add_systems(
             Update,
-            teleop_input.before(super::shortcuts::viewer_shortcuts),
+            (
+                teleop_input.before(super::shortcuts::viewer_shortcuts),
+                joint_panel_follows_arm,
+            ),
         );
+    }
+}
+
+/// Unless a person jogs by joint, the joint panel shows where the arm's joints are (live, or at
+/// the replay cursor), so a first drag starts from the arm and not from zeros.
+pub fn joint_panel_follows_arm(
+    mut state: ResMut<TeleopState>,
+    snap: Res<LatestSnapshot>,
+    loaded: Res<LoadedScene>,
+) {
+    if snap.0.annotations.joint_jog {
+        return;
+    }
+    for (t, j) in state.joints.iter_mut().zip(&loaded.handles.joints) {
+        if let Some(q) = snap.0.qpos.get(j.qpos_adr) {
+            *t = *q;
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Annotations {
     /// The IK solution for the teleop goal ("ghost arm"), before the arm gets there.
     #[serde(default)]
     pub ghost: Option<Ghost>,
+    /// The arm is jogged by joint: the joint panel shows its own targets, not the arm's joints.
+    #[serde(default)]
+    pub joint_jog: bool,
 }
 
 /// Geom poses of an IK solution not yet reached, with its residual error.
