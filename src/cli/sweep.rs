@@ -92,10 +92,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                     let dir = out.join(&trial.name);
                     if !dir.join("result.json").is_file() {
                         bar.set_message(format!("running {}", trial.name));
-                        if let Err(e) = run_trial(&exe, &sweep, trial, &dir) {
-                            if let Ok(mut f) = failures.lock() {
-                                f.push(format!("{}: {e:#}", trial.name));
-                            }
+                        if let Err(e) = run_trial(&exe, &sweep, trial, &dir)
+                            && let Ok(mut f) = failures.lock()
+                        {
+                            f.push(format!("{}: {e:#}", trial.name));
                         }
                     }
                     bar.inc(1);
