@@ -254,6 +254,46 @@ fn eval_native(args: &EvalArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The image half of `policy info`: the encoder and the image planes, if the policy sees.
+fn print_image_inputs(m: &crate::rl::policy::PolicyMeta) {
+    if let Some(enc) = &m.encoder {
+        println!(
+            "image encoder: conv channels {:?}, strides {:?}, kernel {}, {} features; head {}",
+            enc.channels,
+            enc.strides,
+            enc.kernel,
+            enc.features,
+            if m.deterministic_head {
+                "outputs the action (distilled)"
+            } else {
+                "outputs mean and log-std (SAC)"
+            }
+        );
+    }
+    match &m.image {
+        Some(img) => {
+            println!(
+                "image input: {} plane(s) of {}x{} (cameras {}, channels {:?}, stack {}{})",
+                img.planes.len(),
+                img.width,
+                img.height,
+                img.cameras.join(", "),
+                img.channels,
+                img.frame_stack,
+                if img.real_capture {
+                    ", real-capture preprocessing"
+                } else {
+                    ""
+                }
+            );
+            for (i, p) in img.planes.iter().enumerate() {
+                println!("  plane {i:>2} {p}");
+            }
+        }
+        None => println!("image input: none"),
+    }
+}
+
 /// `so101-lab policy info`: what a policy file reads and writes, and how it was trained.
 pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
     let (_, meta) = crate::rl::policy::read_policy_file(path)?;
@@ -302,42 +342,7 @@ pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
         };
         println!("  {i:>3} {name}{norm}{mark}");
     }
-    if let Some(enc) = &m.encoder {
-        println!(
-            "image encoder: conv channels {:?}, strides {:?}, kernel {}, {} features; head {}",
-            enc.channels,
-            enc.strides,
-            enc.kernel,
-            enc.features,
-            if m.deterministic_head {
-                "outputs the action (distilled)"
-            } else {
-                "outputs mean and log-std (SAC)"
-            }
-        );
-    }
-    match &m.image {
-        Some(img) => {
-            println!(
-                "image input: {} plane(s) of {}x{} (cameras {}, channels {:?}, stack {}{})",
-                img.planes.len(),
-                img.width,
-                img.height,
-                img.cameras.join(", "),
-                img.channels,
-                img.frame_stack,
-                if img.real_capture {
-                    ", real-capture preprocessing"
-                } else {
-                    ""
-                }
-            );
-            for (i, p) in img.planes.iter().enumerate() {
-                println!("  plane {i:>2} {p}");
-            }
-        }
-        None => println!("image input: none"),
-    }
+    print_image_inputs(m);
     println!("outputs: {}", m.action_names.join(", "));
     if let Some(task) = task {
         println!(

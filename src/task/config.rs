@@ -135,6 +135,14 @@ impl Default for TaskConfig {
 }
 
 impl TaskConfig {
+    /// The same task in its nominal world (domain randomisation off).
+    pub fn without_dr(&self) -> Self {
+        Self {
+            dr: None,
+            ..self.clone()
+        }
+    }
+
     /// Loads and validates `configs/task.toml`-style files.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         crate::config::load_toml(path, Self::validate)

@@ -236,6 +236,158 @@ fn check_same_config(recorded: &str, cfg: &DistillConfig) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The iteration's gradient steps on the aggregated dataset; returns the last loss.
+fn train_student(
+    student: &mut Student,
+    data: &super::Dataset,
+    cfg: &DistillConfig,
+    meta: &mut CheckpointMeta,
+    metrics: &mut MetricsWriter,
+    mut on_progress: impl FnMut(usize, f64),
+) -> std::io::Result<f64> {
+    let mut loss = f64::NAN;
+    for u in 0..cfg.updates_per_iteration {
+        loss = student.update(data, cfg.batch_size);
+        meta.updates += 1;
+        if u % 50 == 0 {
+            metrics.scalar(meta.updates, "losses/bc_loss", loss)?;
+            on_progress(u, loss);
+        }
+    }
+    Ok(loss)
+}
+
+/// One iteration's numbers in metrics.csv and TensorBoard, at step `it` (the iteration count).
+#[expect(clippy::too_many_arguments, reason = "the numbers of one iteration")]
+fn log_iteration(
+    metrics: &mut MetricsWriter,
+    it: usize,
+    beta: f64,
+    meta: &CheckpointMeta,
+    dataset: usize,
+    stats: &RolloutStats,
+    eval: &EvalReport,
+    wall_secs: f64,
+) -> std::io::Result<()> {
+    for (name, v) in [
+        ("distill/beta", beta),
+        ("distill/env_steps", meta.env_steps as f64),
+        ("distill/dataset", dataset as f64),
+        (
+            "rollout/success_rate",
+            stats.successes as f64 / stats.episodes.max(1) as f64,
+        ),
+        (
+            "rollout/student_share",
+            stats.student_steps as f64 / stats.steps.max(1) as f64,
+        ),
+        ("eval/success_rate", eval.success_rate),
+        ("eval/mean_return", eval.mean_return),
+        ("time/wall_secs", wall_secs),
+    ] {
+        metrics.scalar(it, name, v)?;
+    }
+    metrics.flush()
+}
+
+fn copy_atomic(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    crate::fsutil::write_atomic(to, &bytes).with_context(|| format!("writing {}", to.display()))
+}
+
+/// A fresh run's checkpoint state and empty dataset, or (`resume`) the ones saved in `out`,
+/// refused when they do not belong together or to this config. A fresh run never overwrites one.
+fn open_run(
+    cfg: &DistillConfig,
+    out: &Path,
+    resume: bool,
+    student: &mut Student,
+    image_len: usize,
+    state_dim: usize,
+) -> anyhow::Result<(CheckpointMeta, super::Dataset)> {
+    let data_path = out.join("dataset.bin");
+    if !resume {
+        if out.join("checkpoint.safetensors").exists() {
+            bail!(
+                "{} already holds a run; resume it with --resume or choose another --out",
+                out.display()
+            );
+        }
+        let meta = CheckpointMeta {
+            iterations_done: 0,
+            env_steps: 0,
+            updates: 0,
+            adam_t: 0,
+            norm: student.norm.stats.clone(),
+            shift: student.shift.clone(),
+            sample_rng: student.sample_rng.clone(),
+            mix_rng: student.mix_rng.clone(),
+            best_success: -1.0,
+            data_added: 0,
+            config_toml: toml::to_string(cfg).unwrap_or_default(),
+        };
+        let data = super::Dataset::new(image_len, state_dim, cfg.dataset_capacity);
+        return Ok((meta, data));
+    }
+    let meta = load_checkpoint(out, student)?;
+    check_same_config(&meta.config_toml, cfg)?;
+    let data = super::Dataset::load(&data_path)?;
+    if data.added != meta.data_added {
+        bail!(
+            "{} does not belong to the checkpoint (written by another iteration)",
+            data_path.display()
+        );
+    }
+    Ok((meta, data))
+}
+
+/// The policy files of a finished iteration (latest, and best when it is), then the dataset and
+/// the checkpoint that names it.
+#[expect(clippy::too_many_arguments, reason = "one iteration's whole state")]
+fn save_iteration(
+    out: &Path,
+    cfg: &DistillConfig,
+    s: &Setup,
+    scene: &BuiltScene,
+    teacher: &Path,
+    student: &Student,
+    meta: &mut CheckpointMeta,
+    data: &super::Dataset,
+    eval: &EvalReport,
+) -> anyhow::Result<()> {
+    let notes = format!(
+        "distilled from {} by DAgger: {} iterations, {} env steps, {} updates; {}/{} on held-out seeds from {}",
+        teacher.display(),
+        meta.iterations_done,
+        meta.env_steps,
+        meta.updates,
+        eval.successes,
+        eval.episodes,
+        cfg.eval_first_seed
+    );
+    let policy = PixelPolicy::from_parts(
+        student_meta(cfg, s, scene, student, meta.env_steps, notes),
+        &student.actor,
+        &student.norm,
+    );
+    policy.save(&out.join("policy_latest.safetensors"))?;
+    if eval.success_rate >= meta.best_success {
+        meta.best_success = eval.success_rate;
+        policy.save(&out.join("policy_best.safetensors"))?;
+    }
+    // The dataset first, then the checkpoint that names it: a crash between the two leaves a
+    // checkpoint whose dataset count does not match, which resume refuses.
+    meta.adam_t = student.opt.t;
+    meta.norm = student.norm.stats.clone();
+    meta.shift = student.shift.clone();
+    meta.sample_rng = student.sample_rng.clone();
+    meta.mix_rng = student.mix_rng.clone();
+    meta.data_added = data.added;
+    data.save(&out.join("dataset.bin"))?;
+    save_checkpoint(out, student, meta)?;
+    Ok(())
+}
+
 /// Runs (or resumes, from `resume` = the run folder) a distillation of `teacher` into `out`.
 pub fn distill(
     cfg: &DistillConfig,
@@ -249,44 +401,14 @@ pub fn distill(
     let mut s = setup(cfg, teacher, scene)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut student = Student::new(s.image, s.state_dim, cfg).map_err(anyhow::Error::msg)?;
-    let data_path = out.join("dataset.bin");
-    let mut data = super::Dataset::new(s.image.len(), s.state_dim, cfg.dataset_capacity);
-    let mut meta = CheckpointMeta {
-        iterations_done: 0,
-        env_steps: 0,
-        updates: 0,
-        adam_t: 0,
-        norm: student.norm.stats.clone(),
-        shift: student.shift.clone(),
-        sample_rng: student.sample_rng.clone(),
-        mix_rng: student.mix_rng.clone(),
-        best_success: -1.0,
-        data_added: 0,
-        config_toml: toml::to_string(cfg).unwrap_or_default(),
-    };
-    if resume {
-        meta = load_checkpoint(out, &mut student)?;
-        check_same_config(&meta.config_toml, cfg)?;
-        data = super::Dataset::load(&data_path)?;
-        if data.added != meta.data_added {
-            bail!(
-                "{} does not belong to the checkpoint (written by another iteration)",
-                data_path.display()
-            );
-        }
-    } else if out.join("checkpoint.safetensors").exists() {
-        bail!(
-            "{} already holds a run; resume it with --resume or choose another --out",
-            out.display()
-        );
-    }
+    let (mut meta, mut data) =
+        open_run(cfg, out, resume, &mut student, s.image.len(), s.state_dim)?;
     let mut metrics = MetricsWriter::create(out)?;
     let mut vec = VecEnv::try_new(scene, &s.task, &s.reward, cfg.envs, cfg.threads)?;
-    let mut eval_task = s.task.clone();
-    eval_task.dr = None;
-    let mut eval_env = LiftEnv::try_new(scene.clone(), eval_task, s.reward.clone())?;
-    let total = cfg.iterations * (cfg.steps_per_iteration + cfg.updates_per_iteration);
+    // Evaluations run in the nominal world: the same numbers for every run and seed.
+    let mut eval_env = LiftEnv::try_new(scene.clone(), s.task.without_dr(), s.reward.clone())?;
     let unit = cfg.steps_per_iteration + cfg.updates_per_iteration;
+    let total = cfg.iterations * unit;
     let mut last_eval = None;
     let mut loss = f64::NAN;
     for k in meta.iterations_done..cfg.iterations {
@@ -301,13 +423,8 @@ pub fn distill(
                 eval_success: eval,
                 data,
             };
-        progress(&report(
-            "collect",
-            0,
-            loss,
-            last_eval.as_ref().map(|e: &EvalReport| e.success_rate),
-            data.len(),
-        ));
+        let last = last_eval.as_ref().map(|e: &EvalReport| e.success_rate);
+        progress(&report("collect", 0, loss, last, data.len()));
         tch::set_num_threads(1);
         vec.reset(cfg.seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
         let stats: RolloutStats = collect(
@@ -321,20 +438,15 @@ pub fn distill(
         );
         meta.env_steps += stats.steps;
         tch::set_num_threads(cfg.torch_threads.max(1) as i32);
-        for u in 0..cfg.updates_per_iteration {
-            loss = student.update(&data, cfg.batch_size);
-            meta.updates += 1;
-            if u % 50 == 0 {
-                metrics.scalar(meta.updates, "losses/bc_loss", loss)?;
-                progress(&report(
-                    "train",
-                    cfg.steps_per_iteration + u,
-                    loss,
-                    None,
-                    data.len(),
-                ));
-            }
-        }
+        loss = train_student(&mut student, &data, cfg, &mut meta, &mut metrics, |u, l| {
+            progress(&report(
+                "train",
+                cfg.steps_per_iteration + u,
+                l,
+                None,
+                data.len(),
+            ));
+        })?;
         tch::set_num_threads(1);
         progress(&report("eval", unit, loss, None, data.len()));
         let eval = eval_student(
@@ -344,69 +456,27 @@ pub fn distill(
             cfg.eval_first_seed,
         )?;
         let it = k + 1;
-        for (name, v) in [
-            ("distill/beta", beta),
-            ("distill/env_steps", meta.env_steps as f64),
-            ("distill/dataset", data.len() as f64),
-            (
-                "rollout/success_rate",
-                stats.successes as f64 / stats.episodes.max(1) as f64,
-            ),
-            (
-                "rollout/student_share",
-                stats.student_steps as f64 / stats.steps.max(1) as f64,
-            ),
-            ("eval/success_rate", eval.success_rate),
-            ("eval/mean_return", eval.mean_return),
-            ("time/wall_secs", started.elapsed().as_secs_f64()),
-        ] {
-            metrics.scalar(it, name, v)?;
-        }
-        metrics.flush()?;
-        let notes = format!(
-            "distilled from {} by DAgger: {it} iterations, {} env steps, {} updates; {}/{} on held-out seeds from {}",
-            teacher.display(),
-            meta.env_steps,
-            meta.updates,
-            eval.successes,
-            eval.episodes,
-            cfg.eval_first_seed
-        );
-        let policy = PixelPolicy::from_parts(
-            student_meta(cfg, &s, scene, &student, meta.env_steps, notes),
-            &student.actor,
-            &student.norm,
-        );
-        policy.save(&out.join("policy_latest.safetensors"))?;
-        if eval.success_rate >= meta.best_success {
-            meta.best_success = eval.success_rate;
-            policy.save(&out.join("policy_best.safetensors"))?;
-        }
-        // The dataset first, then the checkpoint that names it: a crash between the two leaves
-        // a checkpoint whose dataset count does not match, which resume refuses.
-        meta.iterations_done = it;
-        meta.adam_t = student.opt.t;
-        meta.norm = student.norm.stats.clone();
-        meta.shift = student.shift.clone();
-        meta.sample_rng = student.sample_rng.clone();
-        meta.mix_rng = student.mix_rng.clone();
-        meta.data_added = data.added;
-        data.save(&data_path)?;
-        save_checkpoint(out, &student, &meta)?;
-        progress(&report(
-            "eval",
-            unit,
-            loss,
-            Some(eval.success_rate),
+        let wall = started.elapsed().as_secs_f64();
+        log_iteration(
+            &mut metrics,
+            it,
+            beta,
+            &meta,
             data.len(),
-        ));
+            &stats,
+            &eval,
+            wall,
+        )?;
+        meta.iterations_done = it;
+        save_iteration(
+            out, cfg, &s, scene, teacher, &student, &mut meta, &data, &eval,
+        )?;
+        let done = Some(eval.success_rate);
+        progress(&report("eval", unit, loss, done, data.len()));
         last_eval = Some(eval);
     }
     let final_path = out.join("policy_final.safetensors");
-    let latest = std::fs::read(out.join("policy_latest.safetensors"))
-        .with_context(|| format!("reading the latest policy in {}", out.display()))?;
-    crate::fsutil::write_atomic(&final_path, &latest)
-        .with_context(|| format!("writing {}", final_path.display()))?;
+    copy_atomic(&out.join("policy_latest.safetensors"), &final_path)?;
     Ok(DistillReport {
         iterations: meta.iterations_done,
         env_steps: meta.env_steps,

@@ -411,8 +411,6 @@ pub fn train_pixel(
     let shape = ImageShape::of(&image.spec());
     let (sac, norm) = build_learner(cfg, shape, &space.names)?;
     let mut vec = VecEnv::try_new(scene, &task, &reward, cfg.envs, cfg.threads)?;
-    let mut eval_task = task.clone();
-    eval_task.dr = None;
     tch::set_num_threads(cfg.torch_threads.max(1) as i32);
     let obs = vec.reset(cfg.seed);
     let pixels = unwrap_pixels(vec.pixels());
@@ -421,7 +419,7 @@ pub fn train_pixel(
         norm,
         replay: PixelReplay::new(shape.len(), space.dim(), cfg.buffer_size),
         vec,
-        eval_env: LiftEnv::try_new(scene.clone(), eval_task, reward.clone())?,
+        eval_env: LiftEnv::try_new(scene.clone(), task.without_dr(), reward.clone())?,
         metrics: MetricsWriter::create(out)?,
         rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(101)),
         obs,
