@@ -144,21 +144,14 @@ install_sb3_venv() {
   touch "$dir/.complete"
 }
 
-install_venv_mujoco() {
-  local dir="$CACHE/sb3-venv" stamp="$CACHE/sb3-venv/.mujoco-$MUJOCO_VERSION"
-  [ -f "$stamp" ] && { log "MuJoCo Python bindings $MUJOCO_VERSION in the venv: cached"; return; }
-  log "installing MuJoCo's Python bindings $MUJOCO_VERSION into the venv"
-  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" "mujoco==$MUJOCO_VERSION" \
-    || die "pip could not install mujoco==$MUJOCO_VERSION into $dir"
-  touch "$stamp"
-}
-
-install_venv_ray() {
-  local dir="$CACHE/sb3-venv" stamp="$CACHE/sb3-venv/.ray-client-$RAY_VERSION"
-  [ -f "$stamp" ] && { log "Ray $RAY_VERSION in the venv: cached"; return; }
-  log "installing Ray $RAY_VERSION (with its client) into the venv (sweeps on a Ray cluster)"
-  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" "ray[client]==$RAY_VERSION" \
-    || die "pip could not install ray[client]==$RAY_VERSION into $dir"
+# One more pinned package in the venv; a stamp file named after it makes the next run a no-op.
+install_venv_package() {
+  local spec="$1" what="$2" dir="$CACHE/sb3-venv"
+  local stamp="$dir/.pkg-${spec//[^A-Za-z0-9.=-]/_}"
+  [ -f "$stamp" ] && { log "$what ($spec) in the venv: cached"; return; }
+  log "installing $what ($spec) into the venv"
+  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" "$spec" \
+    || die "pip could not install $spec into $dir"
   touch "$stamp"
 }
 
@@ -178,8 +171,8 @@ main() {
   install_libtorch
   install_so101_assets
   install_sb3_venv
-  install_venv_mujoco
-  install_venv_ray
+  install_venv_package "mujoco==$MUJOCO_VERSION" "MuJoCo's Python bindings"
+  install_venv_package "ray[client]==$RAY_VERSION" "Ray with its client (sweeps on a cluster)"
   link_third_party
   log "done (cache: $CACHE)"
 }

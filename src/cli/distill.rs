@@ -50,14 +50,7 @@ pub fn run(args: &DistillArgs) -> anyhow::Result<()> {
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => dir.clone(),
-        (None, None) => {
-            let stem = args
-                .config
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "run".into());
-            PathBuf::from("runs").join(format!("distill_{stem}"))
-        }
+        (None, None) => super::default_run_dir(&args.config, "runs", "distill_"),
     };
     eprintln!(
         "distilling {} -> {} ({})",

@@ -419,6 +419,14 @@ pub enum SceneCommand {
     },
 }
 
+/// The default folder of a run of `config`: `<parent>/<prefix><config file stem>`.
+pub(crate) fn default_run_dir(config: &std::path::Path, parent: &str, prefix: &str) -> PathBuf {
+    let stem = config
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(parent).join(format!("{prefix}{stem}"))
+}
+
 /// Parses `WIDTHxHEIGHT`.
 pub fn parse_size(text: &str) -> anyhow::Result<(u32, u32)> {
     let parsed = text

@@ -46,14 +46,10 @@ pub fn run(args: &TrainPixelArgs) -> anyhow::Result<()> {
     cfg.validate()
         .map_err(|e| anyhow::anyhow!("command line: {e}"))?;
     let scene = args.scene.build()?;
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .config
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".into());
-        PathBuf::from("runs").join(stem)
-    });
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_run_dir(&args.config, "runs", ""));
     eprintln!("pixel SAC {} -> {}", args.config.display(), out.display());
     let bar = ProgressBar::new(cfg.total_timesteps as u64);
     bar.set_style(

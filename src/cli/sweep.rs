@@ -41,13 +41,10 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     if args.plan {
         return print_plan(&sweep);
     }
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .config
-            .file_stem()
-            .map_or("sweep".into(), |s| s.to_string_lossy().into_owned());
-        PathBuf::from("runs/sweeps").join(stem)
-    });
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_run_dir(&args.config, "runs/sweeps", ""));
     if out.join("sweep.toml").exists() && !args.resume && args.only.is_empty() {
         bail!(
             "{} already holds a sweep; continue it with --resume or choose another --out",

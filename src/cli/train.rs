@@ -38,14 +38,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),
         (None, Some(out)) => out.clone(),
-        (None, None) => {
-            let stem = args
-                .config
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "run".into());
-            PathBuf::from("runs").join(stem)
-        }
+        (None, None) => super::default_run_dir(&args.config, "runs", ""),
     };
     let checkpoint = out.join("checkpoint.safetensors");
     let resume = match &args.resume {
