@@ -133,7 +133,10 @@ fn a_run_killed_at_twenty_points_resumes_and_loses_at_most_one_checkpoint_interv
     let status = child.wait().expect("runs");
     assert!(status.success());
     assert_eq!(checkpoint_step(&run), Some(TOTAL));
-    assert!(metrics_max_step(&run) >= TOTAL - 1);
+    // Losses are logged every 100 updates and episodes end where they end: the last row is
+    // within an interval of the end.
+    let last = metrics_max_step(&run);
+    assert!(last + INTERVAL >= TOTAL, "metrics end at {last}");
     assert!(run.join("policy_final.safetensors").exists());
     assert!(temp_files(&run).is_empty(), "{:?}", temp_files(&run));
     let _ = std::fs::remove_dir_all(&dir);
