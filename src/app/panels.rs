@@ -154,6 +154,7 @@ pub(super) fn contact_table_ui(ui: &mut egui::Ui, s: &mut ShellState) {
             g.max_hand_penetration * 1e3
         ));
     });
+    grasp_inspector_ui(ui, &s.snap.0.inspection);
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::Grid::new("contact_grid")
             .striped(true)
@@ -195,6 +196,43 @@ pub(super) fn contact_table_ui(ui: &mut egui::Ui, s: &mut ShellState) {
                 }
             });
     });
+}
+
+/// The grasp inspector: the verdict (coloured when it is a fault or a jaw box), then per jaw
+/// what touches the cube, how hard, how close to slipping and how deep.
+fn grasp_inspector_ui(ui: &mut egui::Ui, g: &crate::sim::GraspInspection) {
+    use crate::sim::GraspVerdict;
+    let colour = match g.verdict {
+        GraspVerdict::Clipping | GraspVerdict::Sliding => egui::Color32::from_rgb(230, 70, 60),
+        GraspVerdict::JawBoxInvolved => egui::Color32::ORANGE,
+        GraspVerdict::CleanPadGrasp => egui::Color32::from_rgb(90, 200, 110),
+        GraspVerdict::NoContact | GraspVerdict::OneJaw => ui.visuals().text_color(),
+    };
+    ui.horizontal(|ui| {
+        ui.strong("grasp:");
+        ui.label(
+            egui::RichText::new(g.verdict.label())
+                .strong()
+                .color(colour),
+        );
+    });
+    for (name, jaw) in [("static jaw", &g.static_jaw), ("moving jaw", &g.moving_jaw)] {
+        let touching = match (jaw.pad, jaw.other_geoms.is_empty()) {
+            (false, true) => "nothing".to_owned(),
+            (true, true) => "pad".to_owned(),
+            (pad, false) => format!(
+                "{}{}",
+                if pad { "pad + " } else { "" },
+                jaw.other_geoms.join(", ")
+            ),
+        };
+        ui.label(format!(
+            "{name}: {touching}  |  normal {:.2} N  cone use {:.2}  depth {:.2} mm",
+            jaw.normal_force,
+            jaw.max_cone_use,
+            jaw.max_penetration * 1e3
+        ));
+    }
 }
 
 pub(super) fn yes(b: bool) -> &'static str {

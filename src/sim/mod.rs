@@ -7,10 +7,15 @@
 //! restored state continue bit for bit: nothing the controllers read depends on history.
 
 mod contacts;
+mod grasp_inspect;
 mod model_edit;
 mod snapshot;
 
 pub use contacts::{ContactInfo, GraspState};
+pub use grasp_inspect::{
+    CLIPPING_PENETRATION_M, GraspInspection, GraspVerdict, JawContact, SLIDING_CONE_USE,
+    inspect_grasp,
+};
 pub use model_edit::{PhysicsEdits, physics_variant};
 pub use snapshot::{Annotations, Ghost, SimSnapshot};
 

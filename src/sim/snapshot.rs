@@ -77,6 +77,9 @@ pub struct SimSnapshot {
     pub contacts: Vec<ContactInfo>,
     /// The grasp predicate.
     pub grasp: GraspState,
+    /// The grasp inspector's reading of the hand-cube contacts.
+    #[serde(default)]
+    pub inspection: super::GraspInspection,
     /// Overlay facts from whoever drives the arm.
     pub annotations: Annotations,
 }
@@ -85,6 +88,7 @@ impl Sim {
     /// Copies the current state into a snapshot.
     pub fn snapshot(&self) -> SimSnapshot {
         let d = self.data();
+        let contacts = self.contacts();
         SimSnapshot {
             time: self.time(),
             qpos: d.qpos().to_vec(),
@@ -99,7 +103,8 @@ impl Sim {
             light_pos: d.light_xpos().to_vec(),
             light_dir: d.light_xdir().to_vec(),
             body_pos: d.xpos().to_vec(),
-            contacts: self.contacts(),
+            inspection: super::inspect_grasp(&contacts, self.handles(), self.model().geom_bodyid()),
+            contacts,
             grasp: self.grasp_state(),
             annotations: Annotations::default(),
         }
