@@ -441,3 +441,14 @@ fn the_pixel_policy_drives_live_shows_its_saliency_and_takes_over_a_replay() {
         "the policy steps on its own"
     );
 }
+
+#[test]
+fn the_timeline_jumps_to_the_next_grasp_fault() {
+    use so101_lab::app::replay::ReplayTimeline;
+    use so101_lab::sim::GraspVerdict;
+    let mut timeline = ReplayTimeline::default();
+    timeline.faults = vec![(12, GraspVerdict::Sliding), (40, GraspVerdict::Clipping)];
+    assert_eq!(timeline.next_fault(0), Some((12, GraspVerdict::Sliding)));
+    assert_eq!(timeline.next_fault(12), Some((40, GraspVerdict::Clipping)));
+    assert_eq!(timeline.next_fault(40), None);
+}

@@ -82,6 +82,8 @@ pub(super) fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
             }
         }
         ui.separator();
+        fault_jump_ui(ui, &s.timeline, cursor, q);
+        ui.separator();
         ui.label(format!("take over at step {cursor} with"));
         for (kind, name) in [
             (DriverKind::Hold, "hold"),
@@ -196,6 +198,32 @@ pub(super) fn contact_table_ui(ui: &mut egui::Ui, s: &mut ShellState) {
                 }
             });
     });
+}
+
+/// Sliding and clipping steps of the recording (the grasp inspector) and a jump to the next.
+fn fault_jump_ui(
+    ui: &mut egui::Ui,
+    timeline: &crate::app::replay::ReplayTimeline,
+    cursor: usize,
+    q: &mut Vec<TimelineCommand>,
+) {
+    use crate::sim::GraspVerdict;
+    let count = |v| timeline.faults.iter().filter(|(_, f)| *f == v).count();
+    ui.label(format!(
+        "grasp faults: {} clipping, {} sliding",
+        count(GraspVerdict::Clipping),
+        count(GraspVerdict::Sliding)
+    ));
+    match timeline.next_fault(cursor) {
+        Some((k, v)) => {
+            if ui.button(format!("next: {} @ {k}", v.label())).clicked() {
+                q.push(TimelineCommand::Seek(k));
+            }
+        }
+        None => {
+            ui.label(egui::RichText::new("no fault after the cursor").weak());
+        }
+    }
 }
 
 /// The grasp inspector: the verdict (coloured when it is a fault or a jaw box), then per jaw

@@ -58,6 +58,8 @@ pub struct ReplayTimeline {
     pub speed: f64,
     /// Grasp / lift / drop steps.
     pub markers: Markers,
+    /// Steps whose grasp is sliding or clipping (the grasp inspector), in order.
+    pub faults: Vec<(usize, crate::sim::GraspVerdict)>,
     accumulated_steps: f64,
     shown: Option<usize>,
 }
@@ -66,6 +68,11 @@ impl ReplayTimeline {
     /// Whether a replay is open.
     pub fn is_active(&self) -> bool {
         self.replay.is_some()
+    }
+
+    /// The first sliding or clipping step after `cursor`, if any.
+    pub fn next_fault(&self, cursor: usize) -> Option<(usize, crate::sim::GraspVerdict)> {
+        self.faults.iter().copied().find(|(k, _)| *k > cursor)
     }
 }
 
@@ -153,6 +160,7 @@ fn open(t: &mut TimelineTargets, path: PathBuf) -> Result<(), String> {
     }
     t.clock.replaying = true;
     t.timeline.markers = replay.markers();
+    t.timeline.faults = replay.grasp_faults().map_err(|e| e.to_string())?;
     t.timeline.playing = false;
     t.timeline.accumulated_steps = 0.0;
     t.timeline.shown = None;

@@ -186,6 +186,28 @@ impl Replay {
         m
     }
 
+    /// Every recorded state (cursor positions 1..=steps) whose grasp inspection is a fault
+    /// (sliding or clipping), in order; each state is restored in a scratch simulation.
+    pub fn grasp_faults(&self) -> Result<Vec<(usize, crate::sim::GraspVerdict)>, EpisodeError> {
+        let mut scratch = crate::sim::Sim::new(self.env.sim().scene().clone());
+        let mut out = Vec::new();
+        for k in 1..self.len() {
+            scratch
+                .restore_state(self.state(k))
+                .map_err(|e| config_error(&self.path, format!("state {k}: {e}")))?;
+            let verdict = crate::sim::inspect_grasp(
+                &scratch.contacts(),
+                scratch.handles(),
+                scratch.model().geom_bodyid(),
+            )
+            .verdict;
+            if verdict.is_fault() {
+                out.push((k, verdict));
+            }
+        }
+        Ok(out)
+    }
+
     /// A live session continuing from state `k`: the recorded scene, task and reward, the
     /// initial state restored and the first `k` actions re-simulated, so physics and the env's
     /// controller state (IK target, hold count, reward memory) equal the recording's at `k`.
