@@ -4,11 +4,11 @@
 
 mod app_common;
 
-use app_common::{app, fixed_step, push, tcp};
+use app_common::{app, fixed_step, joints, push, tcp};
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use so101_lab::app::shortcuts;
-use so101_lab::app::sim_plugin::{SimCommand, SimCommandQueue, SimResource};
+use so101_lab::app::sim_plugin::{SimCommand, SimCommandQueue};
 use so101_lab::config::default_configs_dir;
 
 #[test]
@@ -40,23 +40,14 @@ fn jogging_moves_the_target_and_the_arm_follows() {
     );
     assert!(err < 0.005, "TCP {:.1} mm from the teleop goal", err * 1e3);
     // Jog by joint: the servos take the arm to the sliders' targets.
-    let mut targets = {
-        let sim = app.world().resource::<SimResource>();
-        sim.session.env().sim().joint_positions()
-    };
+    let mut targets = joints(&app);
     targets[0] += 0.3;
     targets[2] -= 0.2;
     push(&mut app, SimCommand::JogJoints(targets));
     for _ in 0..100 {
         fixed_step(&mut app);
     }
-    let q = app
-        .world()
-        .resource::<SimResource>()
-        .session
-        .env()
-        .sim()
-        .joint_positions();
+    let q = joints(&app);
     for i in [0, 2] {
         assert!(
             (q[i] - targets[i]).abs() < 0.03,
@@ -115,13 +106,7 @@ fn the_joint_panel_shows_the_arms_joints_until_a_person_jogs_by_joint() {
     app.world_mut()
         .run_system_once(joint_panel_follows_arm)
         .expect("sync");
-    let q = app
-        .world()
-        .resource::<SimResource>()
-        .session
-        .env()
-        .sim()
-        .joint_positions();
+    let q = joints(&app);
     let shown = app.world().resource::<TeleopState>().joints;
     assert_eq!(shown, q, "the sliders do not show the arm");
     // wrist_roll is held at pi/2 by the task: not the 0.00 of an unsynced panel.

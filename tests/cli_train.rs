@@ -7,9 +7,7 @@ use common::{assert_ok, bin};
 
 #[test]
 fn train_resume_and_eval_end_to_end() {
-    let dir = std::env::temp_dir().join(format!("so101-cli-train-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-cli-train", "t");
     let cfg = dir.join("tiny.toml");
     std::fs::write(
         &cfg,
@@ -153,9 +151,7 @@ fn train_resume_and_eval_end_to_end() {
 
 #[test]
 fn a_seeded_cpu_run_is_reproducible() {
-    let dir = std::env::temp_dir().join(format!("so101-cli-repro-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-cli-repro", "t");
     let cfg = dir.join("tiny.toml");
     std::fs::write(
         &cfg,
@@ -181,9 +177,7 @@ fn a_seeded_cpu_run_is_reproducible() {
 
 #[test]
 fn device_selection_cpu_auto_and_a_clear_error_without_cuda() {
-    let dir = std::env::temp_dir().join(format!("so101-cli-device-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-cli-device", "t");
     let cfg = dir.join("tiny.toml");
     std::fs::write(
         &cfg,

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
+use common::bin;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use so101_lab::episode::ConfigIdentity;
@@ -248,22 +246,13 @@ fn a_pixel_policy_file_round_trips_with_identical_actions() {
     assert!(so101_lab::rl::policy::Policy::load(&path).is_err());
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_so101-lab"))
-}
-
 #[test]
 fn distill_runs_resumes_in_its_folder_and_never_overwrites() {
     let dir = common::temp_dir("so101-distill", "cli");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let task = std::fs::read_to_string(root.join("configs/task_wrist64.toml"))
-        .expect("task")
-        .replace("width = 64 ", "width = 32 ")
-        .replace("height = 64", "height = 32");
-    std::fs::write(dir.join("task.toml"), task).expect("write");
+    let task = common::tiny_wrist_task(&dir);
     let cfg = format!(
         "task = \"{}\"\nenvs = 2\nthreads = 1\ntorch_threads = 1\niterations = 1\nsteps_per_iteration = 40\nupdates_per_iteration = 5\nbatch_size = 16\neval_episodes = 1\nhead = [32]\n[encoder]\nchannels = [8, 8]\nstrides = [2, 2]\nkernel = 3\nfeatures = 16\n",
-        dir.join("task.toml").display()
+        task.display()
     );
     std::fs::write(dir.join("tiny.toml"), cfg).expect("write");
     let run = dir.join("run");

@@ -2,35 +2,20 @@
 //! and a lift, re-simulated in Python from the exported `.mjb`, matches the recording bit for bit
 //! at every step; `episode export --format npz` holds the recorded numbers exactly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn python() -> PathBuf {
-    std::env::var_os("SO101_SB3_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("third_party/sb3-venv/bin/python")
-        })
-}
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_so101-lab"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use common::bin;
 
 fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     out
 }
 
 fn resim(model: &Path, episode: &Path) -> serde_json::Value {
-    let out = ok(Command::new(python())
+    let out = ok(Command::new(common::venv_python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/resim_episode.py"))
         .arg(model)
         .arg(episode)
@@ -39,21 +24,9 @@ fn resim(model: &Path, episode: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("json report")
 }
 
-/// Records one scripted episode of the assisted task that grasps and lifts (seed 3).
+/// A scripted episode that grasps and lifts (checked from the file).
 fn grasp_and_lift(dir: &Path) -> PathBuf {
-    ok(bin()
-        .args([
-            "record",
-            "--task",
-            "configs/task_assisted.toml",
-            "--seed",
-            "3",
-        ])
-        .arg("--out")
-        .arg(dir.join("eps"))
-        .output()
-        .expect("record"));
-    let episode = dir.join("eps/episode_000003.jsonl");
+    let episode = common::record_scripted_lift(&dir.join("eps"));
     let text = std::fs::read_to_string(&episode).expect("episode");
     let steps: Vec<serde_json::Value> = text
         .lines()
@@ -70,9 +43,7 @@ fn grasp_and_lift(dir: &Path) -> PathBuf {
 
 #[test]
 fn the_exported_mjb_re_simulates_a_grasp_and_lift_bit_for_bit_in_mujocos_python() {
-    let dir = std::env::temp_dir().join(format!("so101-exchange-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-exchange", "t");
     ok(bin()
         .args(["scene", "export"])
         .arg(dir.join("scene.xml"))
@@ -102,9 +73,7 @@ fn the_exported_mjb_re_simulates_a_grasp_and_lift_bit_for_bit_in_mujocos_python(
 
 #[test]
 fn an_npz_export_holds_the_recorded_numbers_exactly() {
-    let dir = std::env::temp_dir().join(format!("so101-npz-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-npz", "t");
     let episode = grasp_and_lift(&dir);
     let npz = dir.join("episode.npz");
     ok(bin()
@@ -137,7 +106,7 @@ checks = {
 }
 print(json.dumps(checks))
 "#;
-    let out = ok(Command::new(python())
+    let out = ok(Command::new(common::venv_python())
         .args(["-c", check])
         .arg(&npz)
         .arg(&episode)

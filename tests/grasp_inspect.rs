@@ -125,22 +125,8 @@ fn the_inspector_reads_the_scripted_picks_real_grasp() {
 #[test]
 fn a_replay_lists_its_sliding_and_clipping_steps() {
     let dir = common::temp_dir("so101-faults", "replay");
-    let out = common::bin()
-        .args([
-            "record",
-            "--task",
-            "configs/task_assisted.toml",
-            "--seed",
-            "3",
-        ])
-        .arg("--out")
-        .arg(&dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("record");
-    common::assert_ok(&out);
-    let mut replay =
-        so101_lab::episode::Replay::open(&dir.join("episode_000003.jsonl")).expect("replay");
+    let episode = common::record_scripted_lift(&dir);
+    let mut replay = so101_lab::episode::Replay::open(&episode).expect("replay");
     let faults = replay.grasp_faults().expect("faults");
     assert!(faults.len() >= 100, "{} fault steps", faults.len());
     assert!(faults.windows(2).all(|w| w[0].0 < w[1].0), "not in order");

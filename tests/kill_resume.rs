@@ -10,6 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use so101_lab::rl::tensors::TensorFile;
 
+mod common;
+
 const TOTAL: usize = 6000;
 const INTERVAL: usize = 200;
 
@@ -78,9 +80,7 @@ fn wait_for_checkpoint_write(child: &mut Child, run: &Path, limit: Duration) -> 
 
 #[test]
 fn a_run_killed_at_twenty_points_resumes_and_loses_at_most_one_checkpoint_interval() {
-    let dir = std::env::temp_dir().join(format!("so101-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-kill", "t");
     let cfg = dir.join("tiny.toml");
     std::fs::write(
         &cfg,

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use rand::{Rng, SeedableRng};
@@ -168,15 +167,10 @@ fn the_learner_can_start_from_a_distilled_student() {
 #[test]
 fn train_pixel_runs_on_a_tiny_cpu_budget() {
     let dir = common::temp_dir("so101-pixel-sac", "cli");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let task = std::fs::read_to_string(root.join("configs/task_wrist64.toml"))
-        .expect("task")
-        .replace("width = 64 ", "width = 32 ")
-        .replace("height = 64", "height = 32");
-    std::fs::write(dir.join("task.toml"), task).expect("write");
+    let task = common::tiny_wrist_task(&dir);
     let cfg = format!(
         "task = \"{}\"\nenvs = 2\nthreads = 1\ntorch_threads = 1\ntotal_timesteps = 60\nlearning_starts = 20\nutd = 1.0\nbatch_size = 8\nbuffer_size = 100\nhidden = [32]\neval_every = 0\neval_episodes = 1\n[encoder]\nchannels = [8, 8]\nstrides = [2, 2]\nkernel = 3\nfeatures = 16\n",
-        dir.join("task.toml").display()
+        task.display()
     );
     std::fs::write(dir.join("tiny.toml"), cfg).expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_so101-lab"))

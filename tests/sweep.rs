@@ -2,15 +2,13 @@
 //! held-out seeds, gathered in one table; `--resume` skips finished trials; a finished sweep is
 //! never overwritten; a bad sweep config names the file and the field.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_so101-lab"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use common::bin;
 
 fn sweep(cfg: &Path, out: &Path, resume: bool) -> std::process::Output {
     let mut c = bin();
@@ -29,9 +27,7 @@ fn modified(p: &Path) -> SystemTime {
 
 #[test]
 fn a_tiny_sweep_runs_resumes_and_reports_one_table() {
-    let dir = std::env::temp_dir().join(format!("so101-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-sweep", "t");
     let train = dir.join("tiny.toml");
     std::fs::write(
         &train,
@@ -119,9 +115,7 @@ fn a_tiny_sweep_runs_resumes_and_reports_one_table() {
 
 #[test]
 fn a_sweep_runs_as_ray_tasks_on_a_local_loopback_ray_instance() {
-    let dir = std::env::temp_dir().join(format!("so101-ray-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = common::temp_dir("so101-ray-sweep", "t");
     let train = dir.join("tiny.toml");
     std::fs::write(
         &train,
@@ -139,12 +133,7 @@ fn a_sweep_runs_as_ray_tasks_on_a_local_loopback_ray_instance() {
     )
     .expect("sweep config");
     let out = dir.join("out");
-    let python = std::env::var_os("SO101_SB3_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("third_party/sb3-venv/bin/python")
-        });
-    let run = Command::new(python)
+    let run = Command::new(common::venv_python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/ray_sweep.py"))
         .arg("--config")
         .arg(&cfg)

@@ -58,6 +58,59 @@ pub struct PolicyMeta {
     pub deterministic_head: bool,
 }
 
+impl PolicyMeta {
+    /// The metadata of a state-input actor: our format and version, the env's action names,
+    /// the normaliser's statistics. Pixel policies add `image` and `encoder`.
+    pub fn for_actor(
+        obs_names: &[String],
+        net_arch: &[usize],
+        norm: &ObsNormalizer,
+        config: ConfigIdentity,
+        trained_steps: usize,
+        notes: String,
+    ) -> Self {
+        Self {
+            format: POLICY_FORMAT.into(),
+            version: POLICY_VERSION,
+            obs_names: obs_names.to_vec(),
+            action_names: crate::task::obs::ACTION_NAMES
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
+            net_arch: net_arch.to_vec(),
+            normalize_obs: norm.enabled,
+            clip: norm.clip,
+            obs_count: norm.stats.count,
+            obs_mean: norm.stats.mean.clone(),
+            obs_var: norm.stats.var.clone(),
+            config,
+            trained_steps,
+            notes,
+            image: None,
+            encoder: None,
+            deterministic_head: false,
+        }
+    }
+}
+
+/// Errors unless `found` (an env's observation names) is exactly the layout a policy in `path`
+/// was trained on.
+pub fn check_obs_layout(
+    expected: &[String],
+    found: &[String],
+    path: &Path,
+) -> Result<(), PolicyError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(PolicyError::LayoutMismatch {
+            path: path.to_owned(),
+            expected: expected.to_vec(),
+            found: found.to_vec(),
+        })
+    }
+}
+
 /// Reads a policy file's tensors and metadata, checking the format tag and version.
 pub fn read_policy_file(path: &Path) -> Result<(TensorFile, PolicyMeta), PolicyError> {
     let bytes = std::fs::read(path).map_err(|source| PolicyError::Io {
@@ -256,15 +309,7 @@ impl Policy {
 
     /// Checks the policy's observation names against the env's.
     pub fn check_layout(&self, obs_names: &[String], path: &Path) -> Result<(), PolicyError> {
-        if self.meta.obs_names == obs_names {
-            Ok(())
-        } else {
-            Err(PolicyError::LayoutMismatch {
-                path: path.to_owned(),
-                expected: self.meta.obs_names.clone(),
-                found: obs_names.to_vec(),
-            })
-        }
+        check_obs_layout(&self.meta.obs_names, obs_names, path)
     }
 
     /// Observation shift, scale (1/std) and clip as f32 tensors (identity when disabled).

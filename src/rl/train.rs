@@ -11,7 +11,7 @@ use super::checkpoint::{self, CHECKPOINT_FORMAT, TrainState};
 use super::eval::{EvalReport, evaluate};
 use super::metrics::MetricsWriter;
 use super::normalize::{ObsNormalizer, RewardScaler};
-use super::policy::{POLICY_FORMAT, POLICY_VERSION, Policy, PolicyMeta};
+use super::policy::{Policy, PolicyMeta};
 use super::replay::{ReplayBuffer, concat};
 use super::{Sac, SacConfig};
 use crate::episode::ConfigIdentity;
@@ -408,27 +408,14 @@ pub fn export_policy(
     cfg: &SacConfig,
     notes: &str,
 ) -> Policy {
-    let meta = PolicyMeta {
-        format: POLICY_FORMAT.into(),
-        version: POLICY_VERSION,
-        obs_names: obs_names.to_vec(),
-        action_names: crate::task::obs::ACTION_NAMES
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-        net_arch: cfg.net_arch.clone(),
-        normalize_obs: cfg.normalize_obs,
-        clip: cfg.clip,
-        obs_count: state.obs_norm.stats.count,
-        obs_mean: state.obs_norm.stats.mean.clone(),
-        obs_var: state.obs_norm.stats.var.clone(),
-        config: identity.clone(),
-        trained_steps: state.step,
-        notes: notes.to_owned(),
-        image: None,
-        encoder: None,
-        deterministic_head: false,
-    };
+    let meta = PolicyMeta::for_actor(
+        obs_names,
+        &cfg.net_arch,
+        &state.obs_norm,
+        identity.clone(),
+        state.step,
+        notes.to_owned(),
+    );
     Policy::from_parts(meta, &sac.actor, &state.obs_norm)
 }
 

@@ -5,8 +5,8 @@ use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use clap::Parser;
 use so101_lab::app::sim_plugin::{
-    LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue, apply_sim_commands, publish_snapshot,
-    step_sim,
+    LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue, SimResource, apply_sim_commands,
+    publish_snapshot, step_sim,
 };
 use so101_lab::app::{ViewArgs, headless_app};
 
@@ -52,4 +52,14 @@ pub fn tcp(app: &App) -> [f64; 3] {
         .0
         .site(loaded.handles.gripperframe_site)
         .expect("tcp site")
+}
+
+/// The arm's joint positions in the running session.
+pub fn joints(app: &App) -> [f64; 6] {
+    app.world()
+        .resource::<SimResource>()
+        .session
+        .env()
+        .sim()
+        .joint_positions()
 }

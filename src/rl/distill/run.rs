@@ -14,7 +14,7 @@ use crate::rl::eval::{EvalReport, evaluate};
 use crate::rl::metrics::MetricsWriter;
 use crate::rl::normalize::RunningStats;
 use crate::rl::pixel::{ImageShape, PixelPolicy, RandomShift};
-use crate::rl::policy::{POLICY_FORMAT, POLICY_VERSION, Policy, PolicyMeta};
+use crate::rl::policy::{Policy, PolicyMeta};
 use crate::rl::tensors::{self, TensorFile};
 use crate::scene::BuiltScene;
 use crate::task::{DrConfig, LiftEnv, RewardConfig, TaskConfig, VecEnv};
@@ -130,25 +130,17 @@ fn student_meta(
 ) -> PolicyMeta {
     let space = crate::task::obs::observation_space(&s.task.obs);
     PolicyMeta {
-        format: POLICY_FORMAT.into(),
-        version: POLICY_VERSION,
-        obs_names: space.names,
-        action_names: crate::task::obs::ACTION_NAMES
-            .iter()
-            .map(|n| (*n).to_owned())
-            .collect(),
-        net_arch: cfg.head.clone(),
-        normalize_obs: true,
-        clip: student.norm.clip,
-        obs_count: student.norm.stats.count,
-        obs_mean: student.norm.stats.mean.clone(),
-        obs_var: student.norm.stats.var.clone(),
-        config: ConfigIdentity::of(&scene.config, &s.task, &s.reward),
-        trained_steps: steps,
-        notes,
         image: s.task.obs.image.as_ref().map(|i| i.spec()),
         encoder: Some(cfg.encoder.clone()),
         deterministic_head: true,
+        ..PolicyMeta::for_actor(
+            &space.names,
+            &cfg.head,
+            &student.norm,
+            ConfigIdentity::of(&scene.config, &s.task, &s.reward),
+            steps,
+            notes,
+        )
     }
 }
 

@@ -208,15 +208,7 @@ impl PixelPolicy {
 
     /// Errors unless `obs_names` is exactly the state layout this policy was trained on.
     pub fn check_layout(&self, obs_names: &[String], path: &Path) -> Result<(), PolicyError> {
-        if self.meta.obs_names == obs_names {
-            Ok(())
-        } else {
-            Err(PolicyError::LayoutMismatch {
-                path: path.to_owned(),
-                expected: self.meta.obs_names.clone(),
-                found: obs_names.to_vec(),
-            })
-        }
+        crate::rl::policy::check_obs_layout(&self.meta.obs_names, obs_names, path)
     }
 
     /// The privileged-state guard (see [`crate::rl::policy::check_privileged_inputs`]).

@@ -18,7 +18,7 @@ use crate::episode::ConfigIdentity;
 use crate::rl::eval::{EvalReport, evaluate};
 use crate::rl::metrics::MetricsWriter;
 use crate::rl::normalize::ObsNormalizer;
-use crate::rl::policy::{POLICY_FORMAT, POLICY_VERSION, PolicyMeta};
+use crate::rl::policy::PolicyMeta;
 use crate::scene::BuiltScene;
 use crate::task::{DrConfig, LiftEnv, RewardConfig, TaskConfig, VecEnv};
 
@@ -359,25 +359,16 @@ fn final_meta(
 ) -> PolicyMeta {
     let (step, updates) = (run.step, run.updates);
     PolicyMeta {
-        format: POLICY_FORMAT.into(),
-        version: POLICY_VERSION,
-        obs_names: names.to_vec(),
-        action_names: crate::task::obs::ACTION_NAMES
-            .iter()
-            .map(|n| (*n).to_owned())
-            .collect(),
-        net_arch: cfg.hidden.clone(),
-        normalize_obs: true,
-        clip: run.norm.clip,
-        obs_count: run.norm.stats.count,
-        obs_mean: run.norm.stats.mean.clone(),
-        obs_var: run.norm.stats.var.clone(),
-        config,
-        trained_steps: step,
-        notes: format!("pixel SAC (DrQ-v2 style), {step} env steps, {updates} updates"),
         image: Some(image),
         encoder: Some(cfg.encoder.clone()),
-        deterministic_head: false,
+        ..PolicyMeta::for_actor(
+            names,
+            &cfg.hidden,
+            &run.norm,
+            config,
+            step,
+            format!("pixel SAC (DrQ-v2 style), {step} env steps, {updates} updates"),
+        )
     }
 }
 
