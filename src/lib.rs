@@ -11,6 +11,7 @@
 //! | [`scripted`] | the scripted top-down pick |
 //! | [`overlay`] | debug overlays as data (snapshot -> primitives) |
 //! | [`render`] | headless RGB / depth / segmentation images of any MJCF camera |
+//! | [`video`] | headless debug videos of episodes, triage reports with thumbnails |
 //! | [`session`] | the lift env driven live by hold / scripted pick / policy |
 //! | [`bench`] | physics benchmarks behind `so101-lab bench` |
 //! | `app` | the Bevy app (feature `app`): one plugin per feature |
@@ -31,3 +32,4 @@ pub mod scripted;
 pub mod session;
 pub mod sim;
 pub mod task;
+pub mod video;

@@ -1,5 +1,6 @@
 //! The grasp inspector: verdicts on hand-built contacts (clean pads, a jaw box, sliding,
-//! clipping, one jaw, nothing) and on the scripted pick's real grasp.
+//! clipping, one jaw, nothing) and on the scripted pick's real grasp; failure triage of recorded
+//! eval episodes (counts like eval's, a thumbnail per failure); the debug video's frames and size.
 
 mod common;
 
@@ -136,5 +137,180 @@ fn a_replay_lists_its_sliding_and_clipping_steps() {
         replay.seek(k).expect("seek");
         assert_eq!(replay.snapshot().inspection.verdict, verdict, "step {k}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// configs/task.toml cut to 22 steps: the bundled policy then fails in every way (never
+/// touched, one pad, dropped, timeout) within seconds.
+fn short_task(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(default_configs_dir().join("task.toml")).unwrap();
+    let cut = text.replace("max_episode_steps = 300", "max_episode_steps = 22");
+    assert_ne!(cut, text, "configs/task.toml sets max_episode_steps = 300");
+    let path = dir.join("task_22.toml");
+    std::fs::write(&path, cut).unwrap();
+    path
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    common::assert_ok(out);
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn triage_of_recorded_eval_episodes_counts_each_failure_kind_like_eval() {
+    let dir = common::temp_dir("so101-triage", "counts");
+    let task = short_task(&dir);
+    let (episodes, report) = (dir.join("episodes"), dir.join("report.html"));
+    let eval = json_of(
+        &common::bin()
+            .args(["eval", "--episodes", "30", "--json", "--task"])
+            .arg(&task)
+            .arg("--record")
+            .arg(&episodes)
+            .arg("--report")
+            .arg(&report)
+            .output()
+            .unwrap(),
+    );
+    let triage = json_of(
+        &common::bin()
+            .args(["triage", "--json", "--sort", "seed"])
+            .arg(&episodes)
+            .output()
+            .unwrap(),
+    );
+    let counts = &triage["counts"];
+    let pairs = [
+        ("never touched", "never_touched"),
+        ("one-pad contact", "one_pad_contact"),
+        ("dropped", "dropped"),
+        ("timeout", "timeout"),
+        ("success", "successes"),
+    ];
+    for (label, field) in pairs {
+        assert_eq!(
+            counts[label], eval[field],
+            "{label}: triage {counts} vs eval"
+        );
+    }
+    let kinds_seen = pairs[..4]
+        .iter()
+        .filter(|(l, _)| counts[*l].as_u64().unwrap() > 0)
+        .count();
+    assert!(
+        kinds_seen >= 3,
+        "the short task shows several kinds: {counts}"
+    );
+    let rows = triage["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["seed"], 1_000_000 + i as u64, "sorted by seed");
+        let live = &eval["per_episode"][i];
+        for field in [
+            "seed",
+            "failure",
+            "failure_step",
+            "ret",
+            "steps",
+            "peak_height_m",
+        ] {
+            assert_eq!(row[field], live[field], "{field} of episode {i}");
+        }
+        let at = row["failure_step"].as_u64().expect("every episode failed");
+        assert!((1..=22).contains(&at), "moment of failure {at}");
+        assert_eq!(row["steps"], 22);
+    }
+    // The page: one thumbnail per failure, all 30 rows.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 30);
+    assert_eq!(html.matches("<tr class=\"fail\">").count(), 30);
+    // Filtering keeps one kind.
+    let one_pad = json_of(
+        &common::bin()
+            .args(["triage", "--json", "--outcome", "one_pad_contact"])
+            .arg(&episodes)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        one_pad["rows"].as_array().unwrap().len() as u64,
+        counts["one-pad contact"].as_u64().unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_writes_one_frame_per_step_at_the_size_asked() {
+    let dir = common::temp_dir("so101-render", "video");
+    let task = short_task(&dir);
+    let episodes = dir.join("episodes");
+    common::assert_ok(
+        &common::bin()
+            .args(["eval", "--episodes", "1", "--task"])
+            .arg(&task)
+            .arg("--record")
+            .arg(&episodes)
+            .output()
+            .unwrap(),
+    );
+    let episode = episodes.join("eval_1000000.jsonl");
+    let video = dir.join("debug.mp4");
+    let report = json_of(
+        &common::bin()
+            .arg("render")
+            .arg(&episode)
+            .arg("--out")
+            .arg(&video)
+            .args([
+                "--size", "320x240", "--plots", "--camera", "front", "--json",
+            ])
+            .args(["--overlays", "sites,contacts,frames,hud"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(report["frames"], 22);
+    let probe = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=nb_read_frames,width,height,r_frame_rate",
+        ])
+        .args(["-of", "json"])
+        .arg(&video)
+        .output()
+        .expect("ffprobe (installed by tools/setup.sh)");
+    let p = json_of(&probe);
+    let s = &p["streams"][0];
+    assert_eq!(s["nb_read_frames"], "22", "one frame per step: {p}");
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(320), Some(240))
+    );
+    let fps = report["fps"].as_f64().unwrap();
+    assert_eq!(
+        s["r_frame_rate"],
+        format!("{}/1", fps.round()),
+        "real time: {p}"
+    );
+    // Never overwritten; a bad size and an unknown camera are errors, not panics.
+    let other = dir.join("other.mp4");
+    for (out_file, extra) in [
+        (&video, ["--size", "320x240"]),
+        (&other, ["--size", "321x240"]),
+        (&other, ["--camera", "nope"]),
+    ] {
+        let out = common::bin()
+            .arg("render")
+            .arg(&episode)
+            .arg("--out")
+            .arg(out_file)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{extra:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!other.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

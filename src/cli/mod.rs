@@ -9,6 +9,7 @@ mod pixel;
 mod record;
 mod sweep;
 mod train;
+pub mod triage;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,12 @@ pub enum Command {
     /// Episode file tools.
     #[command(subcommand)]
     Episode(EpisodeCommand),
+    /// Write the debug view of an episode as a video: any camera, overlays, reward plots, at
+    /// the episode's real time (ffmpeg).
+    Render(triage::RenderArgs),
+    /// Read a folder of episodes (e.g. `eval --record DIR`) as a table: outcome, failure kind
+    /// and moment, return, grasp verdict and quality, peak height; sort, filter, HTML report.
+    Triage(triage::TriageArgs),
     /// Scene tools: export the compiled MJCF, print effective contact parameters.
     #[command(subcommand)]
     Scene(SceneCommand),
@@ -302,6 +309,10 @@ pub struct EvalArgs {
     /// Record every episode into this folder.
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// Write the failure-triage table as one HTML page, with a thumbnail per failure. The
+    /// episodes are recorded (into --record, or `<report>.episodes/` beside the page).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -480,6 +491,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             scene: &scene,
         }),
         Command::Episode(cmd) => episode::run(cmd),
+        Command::Render(args) => triage::render(&args),
+        Command::Triage(args) => triage::triage(&args),
         Command::Bench(cmd) => bench::run(cmd),
         #[cfg(feature = "app")]
         Command::View(args) => crate::app::run(&args),

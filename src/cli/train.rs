@@ -180,15 +180,34 @@ fn evaluate_and_report<F>(
 where
     F: FnMut(&[f64], Option<&[u8]>) -> ([f64; 4], Option<crate::episode::PolicyOutputs>),
 {
+    let record = match (&args.record, &args.report) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(page)) => Some(page.with_extension("episodes")),
+        (None, None) => None,
+    };
+    if let Some(page) = &args.report {
+        anyhow::ensure!(
+            !page.exists(),
+            "{} already exists; not overwriting it",
+            page.display()
+        );
+    }
     let report = evaluate(
         env,
         args.episodes,
         args.first_seed,
-        args.record.as_deref(),
+        record.as_deref(),
         name,
         act,
     )?;
-    print_report(args, &report)
+    print_report(args, &report)?;
+    if let (Some(page), Some(dir)) = (&args.report, &record) {
+        let mut t = crate::episode::triage::scan(dir)?;
+        t.sort(crate::episode::triage::SortKey::Seed, false);
+        let title = format!("eval of {} ({})", args.policy.display(), dir.display());
+        super::triage::write_report(&t, &title, page)?;
+    }
+    Ok(())
 }
 
 fn print_report(args: &EvalArgs, report: &crate::rl::eval::EvalReport) -> anyhow::Result<()> {
@@ -209,6 +228,16 @@ fn print_report(args: &EvalArgs, report: &crate::rl::eval::EvalReport) -> anyhow
         println!(
             "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
             report.never_touched, report.one_pad_contact, report.dropped, report.timeout
+        );
+        let g = &report.grasp;
+        println!(
+            "grasp quality ({} episodes held the cube): pads only {:.0}% of held steps, \
+             sliding {:.0}%, deepest jaw-box penetration {:.2} mm (mean {:.2} mm)",
+            g.episodes_held,
+            100.0 * g.mean_pads_only_fraction,
+            100.0 * g.mean_sliding_fraction,
+            1e3 * g.max_box_penetration_m,
+            1e3 * g.mean_max_box_penetration_m
         );
     }
     Ok(())

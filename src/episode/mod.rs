@@ -8,6 +8,7 @@ mod reader;
 mod recorder;
 mod replay;
 mod resim;
+pub mod triage;
 
 pub use format::{
     ConfigIdentity, EpisodeHeader, EpisodeStep, FORMAT_TAG, FORMAT_VERSION, PolicyOutputs,

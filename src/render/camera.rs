@@ -89,6 +89,68 @@ impl CameraModel {
         }
     }
 
+    /// A camera at `eye` looking at `target`, with world +z up in the image.
+    pub fn look_at(
+        eye: Vector3<f64>,
+        target: Vector3<f64>,
+        fovy_deg: f64,
+        width: u32,
+        height: u32,
+    ) -> Self {
+        let back = (eye - target)
+            .try_normalize(1e-12)
+            .unwrap_or_else(Vector3::z);
+        let right = Vector3::z()
+            .cross(&back)
+            .try_normalize(1e-9)
+            .unwrap_or_else(Vector3::x);
+        let up = back.cross(&right);
+        Self {
+            pos: eye,
+            rot: Matrix3::from_columns(&[right, up, back]),
+            fovy_deg,
+            width,
+            height,
+            znear: 0.01,
+            zfar: 10.0,
+        }
+    }
+
+    /// A camera looking along `-from` (a direction from the subject towards the camera) that
+    /// keeps every one of `points` inside the image with a margin: the view that frames a
+    /// subject however it moves.
+    pub fn framing(
+        points: &[Vector3<f64>],
+        from: Vector3<f64>,
+        fovy_deg: f64,
+        width: u32,
+        height: u32,
+    ) -> Self {
+        // The bounding box's centre: a mean would lean towards where points are dense.
+        let lo = points
+            .iter()
+            .fold(Vector3::repeat(f64::INFINITY), |a, p| a.inf(p));
+        let hi = points
+            .iter()
+            .fold(Vector3::repeat(f64::NEG_INFINITY), |a, p| a.sup(p));
+        let centre = if points.is_empty() {
+            Vector3::zeros()
+        } else {
+            (lo + hi) / 2.0
+        };
+        let radius = points
+            .iter()
+            .map(|p| (p - centre).norm())
+            .fold(0.02, f64::max);
+        let half_v = 0.5 * fovy_deg.to_radians();
+        let aspect = f64::from(width.max(1)) / f64::from(height.max(1));
+        let half = half_v.min((half_v.tan() * aspect).atan());
+        // 1.08: a margin so markers and labels near the edge stay in view.
+        let distance = 1.08 * radius / half.sin();
+        let dir = from.try_normalize(1e-12).unwrap_or_else(Vector3::z);
+        Self::look_at(centre + distance * dir, centre, fovy_deg, width, height)
+    }
+
     /// The same view at another resolution (same vertical field of view).
     pub fn with_size(&self, width: u32, height: u32) -> Self {
         Self {

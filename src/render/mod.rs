@@ -10,6 +10,7 @@
 //! bench render`).
 
 mod camera;
+pub mod canvas;
 mod draw;
 #[cfg(feature = "gpu")]
 pub mod gpu;
@@ -351,6 +352,12 @@ impl Renderer {
         look: &Appearance,
         frame: &mut Frame,
     ) -> Result<(), RenderError> {
+        self.check_model(sim)?;
+        let cam = self.camera_model(sim, camera, &look.camera);
+        self.render_view(sim, &cam, look, frame)
+    }
+
+    fn check_model(&self, sim: &Sim) -> Result<(), RenderError> {
         let ngeom = sim.model().ffi().ngeom as usize;
         if ngeom != self.scene.ngeom {
             return Err(RenderError::ModelMismatch {
@@ -358,7 +365,24 @@ impl Renderer {
                 got: ngeom,
             });
         }
-        let cam = self.camera_model(sim, camera, &look.camera);
+        Ok(())
+    }
+
+    /// Renders the current state of `sim` through a free camera `cam` (e.g.
+    /// [`CameraModel::framing`]) at this renderer's size, with the scene's clipping planes.
+    pub fn render_view(
+        &self,
+        sim: &Sim,
+        cam: &CameraModel,
+        look: &Appearance,
+        frame: &mut Frame,
+    ) -> Result<(), RenderError> {
+        self.check_model(sim)?;
+        let cam = CameraModel {
+            znear: self.scene.znear,
+            zfar: self.scene.zfar,
+            ..cam.with_size(self.options.width, self.options.height)
+        };
         #[cfg(feature = "gpu")]
         if let Some(g) = &self.gpu {
             return g.render_batch(&[cam], &[sim], &[*look], std::slice::from_mut(frame));
@@ -386,13 +410,7 @@ impl Renderer {
         #[cfg(feature = "gpu")]
         if let Some(g) = &self.gpu {
             for sim in sims {
-                let ngeom = sim.model().ffi().ngeom as usize;
-                if ngeom != self.scene.ngeom {
-                    return Err(RenderError::ModelMismatch {
-                        expected: self.scene.ngeom,
-                        got: ngeom,
-                    });
-                }
+                self.check_model(sim)?;
             }
             let cams: Vec<CameraModel> = sims
                 .iter()

@@ -4,20 +4,57 @@
 use serde::Serialize;
 
 use crate::episode::{EpisodeRecorder, PolicyOutputs, header_for, step_record};
-use crate::task::LiftEnv;
+use crate::task::{EpisodeSummary, EpisodeTracker, LiftEnv};
 
-/// How an unsuccessful episode failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EvalFailure {
-    /// No pad ever touched the cube.
-    NeverTouched,
-    /// Pads touched, but never both at once with the gripper closed.
-    OnePadContact,
-    /// Grasped at some point, not at the end.
-    Dropped,
-    /// Grasped at the end but not lifted long enough.
-    Timeout,
+/// How an unsuccessful episode failed (the task's classification).
+pub use crate::task::FailureKind as EvalFailure;
+
+/// Grasp quality over an evaluation's episodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct GraspQualitySummary {
+    /// Episodes in which the cube was held at least one step.
+    pub episodes_held: usize,
+    /// Mean over those episodes of the fraction of held steps with only the pads touching.
+    pub mean_pads_only_fraction: f64,
+    /// Mean over those episodes of the fraction of held steps at the friction-cone limit.
+    pub mean_sliding_fraction: f64,
+    /// Mean over all episodes of the deepest non-pad hand penetration, metres.
+    pub mean_max_box_penetration_m: f64,
+    /// Deepest non-pad hand penetration of any episode, metres.
+    pub max_box_penetration_m: f64,
+}
+
+impl GraspQualitySummary {
+    /// Summarises the rows of an evaluation.
+    pub fn of(rows: &[EpisodeSummary]) -> Self {
+        let held: Vec<_> = rows.iter().filter(|r| r.quality.held_steps > 0).collect();
+        let mean = |v: &mut dyn Iterator<Item = f64>, n: usize| {
+            if n == 0 {
+                0.0
+            } else {
+                v.sum::<f64>() / n as f64
+            }
+        };
+        Self {
+            episodes_held: held.len(),
+            mean_pads_only_fraction: mean(
+                &mut held.iter().map(|r| r.quality.pads_only_fraction),
+                held.len(),
+            ),
+            mean_sliding_fraction: mean(
+                &mut held.iter().map(|r| r.quality.sliding_fraction),
+                held.len(),
+            ),
+            mean_max_box_penetration_m: mean(
+                &mut rows.iter().map(|r| r.quality.max_box_penetration_m),
+                rows.len(),
+            ),
+            max_box_penetration_m: rows
+                .iter()
+                .map(|r| r.quality.max_box_penetration_m)
+                .fold(0.0, f64::max),
+        }
+    }
 }
 
 /// Evaluation results.
@@ -43,6 +80,10 @@ pub struct EvalReport {
     pub dropped: usize,
     /// Failures by kind.
     pub timeout: usize,
+    /// How the cube was held, summarised.
+    pub grasp: GraspQualitySummary,
+    /// One row per episode, in seed order.
+    pub per_episode: Vec<EpisodeSummary>,
 }
 
 /// Wilson score interval for `k` successes out of `n` at 95%.
@@ -82,6 +123,8 @@ where
         one_pad_contact: 0,
         dropped: 0,
         timeout: 0,
+        grasp: GraspQualitySummary::default(),
+        per_episode: Vec::with_capacity(episodes),
     };
     for k in 0..episodes as u64 {
         let seed = first_seed + k;
@@ -93,31 +136,27 @@ where
             )?),
             None => None,
         };
-        let (mut touched, mut ever_grasped, mut ret) = (false, false, 0.0);
+        let mut tracker = EpisodeTracker::new(seed);
         loop {
             let (action, outputs) = act(&obs, env.pixels());
             let out = env.step(&action);
-            ret += out.reward;
-            touched |= out.info.static_pad_contact || out.info.moving_pad_contact;
-            ever_grasped |= out.info.grasping;
+            tracker.push(&out.info, out.reward, &env.sim().inspect_grasp());
             if let Some(rec) = &mut rec {
                 rec.record(&step_record(env, &action, &out, outputs))?;
             }
             obs = out.obs;
             if out.terminated || out.truncated {
-                r.mean_return += ret / episodes as f64;
-                r.mean_length += out.info.step as f64 / episodes as f64;
-                if out.info.success {
-                    r.successes += 1;
-                } else if !touched {
-                    r.never_touched += 1;
-                } else if !ever_grasped {
-                    r.one_pad_contact += 1;
-                } else if !out.info.grasping {
-                    r.dropped += 1;
-                } else {
-                    r.timeout += 1;
+                let row = tracker.finish();
+                r.mean_return += row.ret / episodes as f64;
+                r.mean_length += row.steps as f64 / episodes as f64;
+                match row.failure {
+                    None => r.successes += 1,
+                    Some(EvalFailure::NeverTouched) => r.never_touched += 1,
+                    Some(EvalFailure::OnePadContact) => r.one_pad_contact += 1,
+                    Some(EvalFailure::Dropped) => r.dropped += 1,
+                    Some(EvalFailure::Timeout) => r.timeout += 1,
                 }
+                r.per_episode.push(row);
                 break;
             }
         }
@@ -131,5 +170,6 @@ where
         r.successes as f64 / episodes as f64
     };
     r.success_ci95 = wilson95(r.successes, episodes);
+    r.grasp = GraspQualitySummary::of(&r.per_episode);
     Ok(r)
 }

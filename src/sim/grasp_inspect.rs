@@ -25,6 +25,9 @@ pub struct JawContact {
     pub max_cone_use: f64,
     /// Deepest penetration into the cube, metres.
     pub max_penetration: f64,
+    /// Deepest penetration of its geoms other than the pad (jaw boxes), metres.
+    #[serde(default)]
+    pub max_box_penetration: f64,
 }
 
 impl JawContact {
@@ -82,6 +85,39 @@ pub struct GraspInspection {
     pub verdict: GraspVerdict,
 }
 
+impl GraspInspection {
+    /// Both jaws, static first.
+    pub fn jaws(&self) -> [&JawContact; 2] {
+        [&self.static_jaw, &self.moving_jaw]
+    }
+
+    /// Whether the pads, and nothing else of the hand, touch the cube.
+    pub fn pads_only(&self) -> bool {
+        self.jaws().iter().all(|j| j.other_geoms.is_empty()) && self.jaws().iter().any(|j| j.pad)
+    }
+
+    /// Whether some hand contact is at the friction-cone limit.
+    pub fn at_cone_limit(&self) -> bool {
+        self.jaws()
+            .iter()
+            .any(|j| j.touches() && j.max_cone_use >= SLIDING_CONE_USE)
+    }
+
+    /// Deepest penetration of a hand geom that is not a pad, metres.
+    pub fn max_box_penetration(&self) -> f64 {
+        self.static_jaw
+            .max_box_penetration
+            .max(self.moving_jaw.max_box_penetration)
+    }
+}
+
+impl super::Sim {
+    /// The grasp inspector on the simulation's current contacts.
+    pub fn inspect_grasp(&self) -> GraspInspection {
+        inspect_grasp(&self.contacts(), self.handles(), self.model().geom_bodyid())
+    }
+}
+
 /// Inspects the cube's contacts with the hand; `geom_body` is the model's `geom_bodyid`.
 pub fn inspect_grasp(
     contacts: &[ContactInfo],
@@ -108,8 +144,11 @@ pub fn inspect_grasp(
         let jaw = &mut jaws[k];
         if other == handles.static_pad_geom || other == handles.moving_pad_geom {
             jaw.pad = true;
-        } else if !jaw.other_geoms.contains(name) {
-            jaw.other_geoms.push(name.clone());
+        } else {
+            jaw.max_box_penetration = jaw.max_box_penetration.max(c.penetration);
+            if !jaw.other_geoms.contains(name) {
+                jaw.other_geoms.push(name.clone());
+            }
         }
         jaw.normal_force += c.normal_force;
         jaw.max_cone_use = jaw.max_cone_use.max(c.cone_use());

@@ -8,6 +8,7 @@ pub mod inputs;
 pub mod obs;
 mod outcome;
 pub mod reward;
+mod summary;
 mod vec_env;
 
 pub use config::{ObsConfig, ResetMode, RewardConfig, TaskConfig};
@@ -16,4 +17,5 @@ pub use env::{EnvControllerState, EnvTimings, IkPreview, LiftEnv, StepInfo, Step
 pub use image_obs::{ImageChannel, ImageObsConfig, ImagePipeline, ImageSpec};
 pub use obs::SpaceSpec;
 pub use reward::RewardTerms;
+pub use summary::{EpisodeSummary, EpisodeTracker, FailureKind, GraspQuality};
 pub use vec_env::{VecEnv, VecStep};

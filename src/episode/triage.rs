@@ -1,0 +1,159 @@
+//! Failure triage across many episodes: a folder of recorded episodes (e.g. `eval --record DIR`)
+//! as one table, a row per episode (seed, outcome, failure kind and its moment, return, steps,
+//! grasp verdict, peak height, grasp quality), with sorting, filtering and counts per kind.
+//! Rows come from the recording alone: recorded step infos, and the grasp inspector on each
+//! recorded state restored in a scratch simulation (no re-simulation).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Episode, EpisodeError, env_of};
+use crate::sim::Sim;
+use crate::task::{EpisodeSummary, EpisodeTracker, FailureKind};
+
+/// One episode of the table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TriageRow {
+    /// The episode file.
+    pub file: PathBuf,
+    /// Who acted.
+    pub policy: String,
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: EpisodeSummary,
+}
+
+impl TriageRow {
+    /// The outcome in one word: `success`, or the failure kind.
+    pub fn outcome(&self) -> &'static str {
+        self.summary.failure.map_or("success", FailureKind::label)
+    }
+}
+
+/// A folder read as a table; files that could not be read are listed with why.
+#[derive(Debug, Default)]
+pub struct Triage {
+    /// The episodes, by file name.
+    pub rows: Vec<TriageRow>,
+    /// Files that are not readable episodes.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// The column a table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SortKey {
+    /// File name.
+    #[default]
+    File,
+    /// Reset seed.
+    Seed,
+    /// Outcome (successes first, then by failure kind).
+    Outcome,
+    /// Return.
+    Return,
+    /// Steps.
+    Steps,
+    /// Peak height.
+    Peak,
+    /// Grasp verdict.
+    Verdict,
+}
+
+/// The summary of a recorded episode; `sim` is a scratch simulation of its scene (built when
+/// `None` or of another model).
+pub fn summarize(episode: &Episode, path: &Path) -> Result<EpisodeSummary, EpisodeError> {
+    let env = env_of(episode, path)?;
+    let mut scratch = Sim::new(env.sim().scene().clone());
+    let mut t = EpisodeTracker::new(episode.header.seed);
+    for (i, step) in episode.steps.iter().enumerate() {
+        scratch
+            .restore_state(&step.state)
+            .map_err(|e| EpisodeError::Config {
+                path: path.to_owned(),
+                message: format!("state {}: {e}", i + 1),
+            })?;
+        t.push(&step.info, step.reward, &scratch.inspect_grasp());
+    }
+    Ok(t.finish())
+}
+
+/// Reads every `*.jsonl` episode in `dir` (not recursive), in file-name order.
+pub fn scan(dir: &Path) -> Result<Triage, EpisodeError> {
+    let io = |source| EpisodeError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl") && p.is_file())
+        .collect();
+    files.sort();
+    let mut out = Triage::default();
+    for file in files {
+        let row = Episode::read(&file).and_then(|ep| {
+            Ok(TriageRow {
+                summary: summarize(&ep, &file)?,
+                policy: ep.header.policy,
+                file: file.clone(),
+            })
+        });
+        match row {
+            Ok(r) => out.rows.push(r),
+            Err(e) => out.errors.push((file, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+impl Triage {
+    /// Episodes per outcome: `success` and each failure kind, every kind listed.
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut m: BTreeMap<&'static str, usize> = FailureKind::ALL
+            .iter()
+            .map(|k| (k.label(), 0))
+            .chain([("success", 0)])
+            .collect();
+        for r in &self.rows {
+            *m.entry(r.outcome()).or_default() += 1;
+        }
+        m
+    }
+
+    /// Sorts the rows by `key` (ascending, or descending when `descending`).
+    pub fn sort(&mut self, key: SortKey, descending: bool) {
+        sort_rows(&mut self.rows, key, descending);
+    }
+
+    /// Keeps only rows whose outcome is `outcome` (`success` or a failure kind's label or its
+    /// snake_case name).
+    pub fn filter_outcome(&mut self, outcome: &str) {
+        let want = outcome.replace(['_', '-'], " ");
+        self.rows
+            .retain(|r| r.outcome().replace('-', " ").eq_ignore_ascii_case(&want));
+    }
+}
+
+/// Sorts `rows` by `key`; ties keep file order.
+pub fn sort_rows(rows: &mut [TriageRow], key: SortKey, descending: bool) {
+    let outcome_rank = |r: &TriageRow| {
+        r.summary.failure.map_or(0, |f| {
+            1 + FailureKind::ALL.iter().position(|&k| k == f).unwrap_or(0)
+        })
+    };
+    rows.sort_by(|a, b| {
+        let (x, y) = (&a.summary, &b.summary);
+        let o = match key {
+            SortKey::File => a.file.cmp(&b.file),
+            SortKey::Seed => x.seed.cmp(&y.seed),
+            SortKey::Outcome => outcome_rank(a).cmp(&outcome_rank(b)),
+            SortKey::Return => x.ret.total_cmp(&y.ret),
+            SortKey::Steps => x.steps.cmp(&y.steps),
+            SortKey::Peak => x.peak_height_m.total_cmp(&y.peak_height_m),
+            SortKey::Verdict => x.verdict.label().cmp(y.verdict.label()),
+        };
+        if descending { o.reverse() } else { o }
+    });
+}
