@@ -452,3 +452,93 @@ fn the_timeline_jumps_to_the_next_grasp_fault() {
     assert_eq!(timeline.next_fault(12), Some((40, GraspVerdict::Clipping)));
     assert_eq!(timeline.next_fault(40), None);
 }
+
+/// Runs `app` until `done` holds (at most `secs` seconds of wall time).
+fn update_until(app: &mut App, secs: u64, mut done: impl FnMut(&App) -> bool) {
+    let start = std::time::Instant::now();
+    while !done(app) {
+        assert!(start.elapsed().as_secs() < secs, "timed out");
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn triage_opens_a_folder_and_a_row_opens_its_episode_at_the_moment_of_failure() {
+    use so101_lab::app::replay::{ReplayTimeline, TimelineCommand, TimelineQueue};
+    use so101_lab::app::triage::{TriageTable, open_row_commands};
+    let dir = std::env::temp_dir().join(format!("so101-app-triage-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The bundled policy on a 22-step lift task: every episode fails, in several ways.
+    let text = std::fs::read_to_string(default_configs_dir().join("task.toml")).unwrap();
+    let task = dir.join("task_22.toml");
+    std::fs::write(
+        &task,
+        text.replace("max_episode_steps = 300", "max_episode_steps = 22"),
+    )
+    .unwrap();
+    let episodes = dir.join("episodes");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_so101-lab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["eval", "--episodes", "8", "--task"])
+        .arg(&task)
+        .arg("--record")
+        .arg(&episodes)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ep, rec) = (episodes.display().to_string(), dir.display().to_string());
+    let mut app = app(&["--triage", &ep, "--record-dir", &rec]);
+    update_until(&mut app, 120, |a| {
+        a.world().resource::<TriageTable>().triage.is_some()
+    });
+    let table = app.world().resource::<TriageTable>();
+    let rows = table.visible_rows();
+    assert_eq!(rows.len(), 8);
+    assert_eq!(table.triage.as_ref().unwrap().counts()["success"], 0);
+    // Filtered to one outcome, the table shows only that outcome.
+    let kind = rows[0].outcome().to_owned();
+    let mut table = app.world_mut().resource_mut::<TriageTable>();
+    table.outcome = Some(kind.clone());
+    let filtered = table.visible_rows();
+    assert!(!filtered.is_empty() && filtered.iter().all(|r| r.outcome() == kind));
+    // Clicking a row: its episode, paused at the moment of failure.
+    let row = filtered[0].clone();
+    let at = row.summary.failure_step.expect("a failure has a moment");
+    app.world_mut()
+        .resource_mut::<TimelineQueue>()
+        .0
+        .extend(open_row_commands(&row));
+    app.update();
+    let timeline = app.world().resource::<ReplayTimeline>();
+    let replay = timeline.replay.as_ref().expect("the row's episode is open");
+    assert_eq!(replay.path, row.file);
+    assert_eq!(replay.cursor(), at);
+    assert!(!timeline.playing);
+    // Export video of the open replay: written beside the recordings, reported when done.
+    app.world_mut()
+        .resource_mut::<TimelineQueue>()
+        .0
+        .push(TimelineCommand::ExportVideo);
+    app.update();
+    assert!(app.world().resource::<ReplayTimeline>().export.is_some());
+    update_until(&mut app, 300, |a| {
+        a.world().resource::<ReplayTimeline>().export.is_none()
+    });
+    let stem = row.file.file_stem().unwrap().to_string_lossy().into_owned();
+    let video = dir.join(format!("{stem}.mp4"));
+    assert!(video.is_file(), "{} written", video.display());
+    let messages = &app.world().resource::<AppMessages>().items;
+    assert!(
+        messages
+            .iter()
+            .any(|(m, err)| !err && m.contains("22 frames")),
+        "{messages:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -20,6 +20,7 @@ pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
 pub mod teleop;
+pub mod triage;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -93,7 +94,10 @@ pub struct ViewArgs {
     /// Episode file to open on the timeline.
     #[arg(long, value_name = "FILE")]
     pub episode: Option<PathBuf>,
-    /// Folder for live recordings and branches.
+    /// Folder of episodes to open in the failure-triage table (e.g. from `eval --record`).
+    #[arg(long, value_name = "DIR")]
+    pub triage: Option<PathBuf>,
+    /// Folder for live recordings, branches and exported videos.
     #[arg(long, value_name = "DIR", default_value = "recordings")]
     pub record_dir: PathBuf,
     /// Render, write this PNG and exit.
@@ -264,6 +268,7 @@ impl PluginGroup for So101LabPlugins {
         let panels = ui::OpenPanels {
             shell: !self.args.no_ui,
             policy_view: self.args.policy_view,
+            triage: self.args.triage.is_some(),
             seed_text: self.args.seed.to_string(),
             ..default()
         };
@@ -284,6 +289,10 @@ impl PluginGroup for So101LabPlugins {
             .add(replay::ReplayPlugin {
                 episode: self.args.episode.clone(),
                 recordings: self.args.record_dir.clone(),
+            })
+            .add(triage::TriagePlugin {
+                dir: self.args.triage.clone(),
+                ui: true,
             })
             .add(shortcuts::ShortcutsPlugin)
             .add(teleop::TeleopPlugin)
@@ -361,6 +370,10 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
         .add_plugins(replay::ReplayPlugin {
             episode: args.episode.clone(),
             recordings: args.record_dir.clone(),
+        })
+        .add_plugins(triage::TriagePlugin {
+            dir: args.triage.clone(),
+            ui: false,
         })
         .init_resource::<ButtonInput<KeyCode>>()
         .add_plugins((shortcuts::ShortcutsPlugin, teleop::TeleopPlugin));

@@ -24,6 +24,21 @@ pub(super) fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
         if ui.button("Back to live").clicked() {
             q.push(TimelineCommand::Close);
         }
+        let exporting = s.timeline.export.is_some();
+        let label = if exporting {
+            "Writing video..."
+        } else {
+            "Export video"
+        };
+        if ui
+            .add_enabled(!exporting, egui::Button::new(label))
+            .on_hover_text(
+                "the debug view with overlays and plots, as an MP4 in the recordings folder",
+            )
+            .clicked()
+        {
+            q.push(TimelineCommand::ExportVideo);
+        }
     });
     ui.horizontal(|ui| {
         if ui.button("|<").clicked() {

@@ -3,7 +3,8 @@
 //! (restored exactly from the file). "Take over" branches: a live session continues from the
 //! cursor's state, recorded as a new episode.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 
@@ -41,7 +42,16 @@ pub enum TimelineCommand {
     SetSpeed(f64),
     /// Continue live from the cursor with this driver; the branch is recorded.
     TakeOver(DriverKind),
+    /// Write the open episode's debug video (framing camera, overlays, plots) into the
+    /// recordings folder, on a worker thread.
+    ExportVideo,
 }
+
+/// A video being written: where, and the worker's result once done.
+pub type VideoJob = (
+    PathBuf,
+    Arc<Mutex<Option<Result<crate::video::VideoReport, String>>>>,
+);
 
 /// Commands queued for the timeline.
 #[derive(Resource, Debug, Default)]
@@ -60,6 +70,8 @@ pub struct ReplayTimeline {
     pub markers: Markers,
     /// Steps whose grasp is sliding or clipping (the grasp inspector), in order.
     pub faults: Vec<(usize, crate::sim::GraspVerdict)>,
+    /// The video export in progress.
+    pub export: Option<VideoJob>,
     accumulated_steps: f64,
     shown: Option<usize>,
 }
@@ -98,7 +110,13 @@ impl Plugin for ReplayPlugin {
             })
             .add_systems(
                 Update,
-                (apply_timeline_commands, advance_playback, publish_replay).chain(),
+                (
+                    apply_timeline_commands,
+                    advance_playback,
+                    publish_replay,
+                    poll_export,
+                )
+                    .chain(),
             );
     }
 }
@@ -139,11 +157,76 @@ pub fn apply_timeline_commands(mut queue: ResMut<TimelineQueue>, mut t: Timeline
                 Ok(())
             }
             TimelineCommand::TakeOver(kind) => take_over(&mut t, kind),
+            TimelineCommand::ExportVideo => export_video(&mut t),
         };
         if let Err(e) = result {
             t.messages.error(e);
         }
     }
+}
+
+/// `<dir>/<stem>.mp4`, or `<stem>-2.mp4`, ... : a name no file has yet.
+fn fresh_video_path(dir: &Path, episode: &Path) -> PathBuf {
+    let stem = episode
+        .file_stem()
+        .map_or("episode".into(), |s| s.to_string_lossy().into_owned());
+    (1..)
+        .map(|i| match i {
+            1 => dir.join(format!("{stem}.mp4")),
+            i => dir.join(format!("{stem}-{i}.mp4")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{stem}.mp4")))
+}
+
+fn export_video(t: &mut TimelineTargets) -> Result<(), String> {
+    let Some(r) = t.timeline.replay.as_ref() else {
+        return Err("open an episode to export its video".into());
+    };
+    if t.timeline.export.is_some() {
+        return Err("a video is already being written".into());
+    }
+    let out = fresh_video_path(&t.dir.0, &r.path);
+    let episode = r.path.clone();
+    let slot: Arc<Mutex<Option<Result<crate::video::VideoReport, String>>>> = Arc::default();
+    let result = Arc::clone(&slot);
+    let target = out.clone();
+    std::thread::spawn(move || {
+        let opts = crate::video::VideoOptions {
+            camera: None,
+            width: 960,
+            height: 720,
+            overlays: crate::video::Overlay::DEFAULT.to_vec(),
+            plots: true,
+        };
+        let r = crate::video::render_episode(&episode, &target, &opts, |_, _| {})
+            .map_err(|e| format!("{e:#}"));
+        if let Ok(mut s) = result.lock() {
+            *s = Some(r);
+        }
+    });
+    t.messages.info(format!("writing {} ...", out.display()));
+    t.timeline.export = Some((out, slot));
+    Ok(())
+}
+
+fn poll_export(mut timeline: ResMut<ReplayTimeline>, mut messages: ResMut<AppMessages>) {
+    let done = match &timeline.export {
+        Some((_, slot)) => slot.lock().ok().and_then(|mut s| s.take()),
+        None => None,
+    };
+    match done {
+        Some(Ok(report)) => messages.info(format!(
+            "wrote {} ({} frames, {}x{})",
+            report.path.display(),
+            report.frames,
+            report.width,
+            report.height
+        )),
+        Some(Err(e)) => messages.error(format!("video export: {e}")),
+        None => return,
+    }
+    timeline.export = None;
 }
 
 fn seek(timeline: &mut ReplayTimeline, k: usize) -> Result<(), String> {

@@ -36,6 +36,8 @@ pub struct OpenPanels {
     pub plots: bool,
     /// Policy view window: what the policy receives (images and state).
     pub policy_view: bool,
+    /// The failure-triage window.
+    pub triage: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
     /// Cube placement for "reset with the cube here": x, y (m), yaw (degrees).
@@ -53,6 +55,7 @@ impl Default for OpenPanels {
             help: false,
             plots: true,
             policy_view: false,
+            triage: false,
             seed_text: "0".into(),
             scene_draft: None,
             cube_placement: [0.25, 0.0, 0.0],
@@ -286,6 +289,7 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
             ui.checkbox(&mut s.panels.contacts, "Contact table");
             ui.checkbox(&mut s.panels.plots, "Policy plots (P)");
             ui.checkbox(&mut s.panels.policy_view, "Policy view (V)");
+            ui.checkbox(&mut s.panels.triage, "Failure triage");
             ui.checkbox(&mut s.overlays.legend, "Legend");
         });
         if ui.button("Help (F1)").clicked() {
