@@ -542,3 +542,77 @@ fn triage_opens_a_folder_and_a_row_opens_its_episode_at_the_moment_of_failure() 
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_default_view_keeps_the_cube_and_the_tcp_in_view_for_300_steps_of_the_bundled_policy() {
+    use so101_lab::app::cameras::{AutoFrame, CameraSettings, ViewMode, subject_points};
+    use so101_lab::render::CameraModel;
+    // `view` with no arguments: the bundled policy drives, the free camera auto-frames.
+    let mut app = app_from(&["view"]);
+    let settings = app.world().resource::<CameraSettings>().clone();
+    assert_eq!(settings.mode, ViewMode::Free);
+    assert_eq!(settings.auto_frame, AutoFrame::Pending);
+    let cube_body = app.world().resource::<LoadedScene>().handles.cube_body;
+    let points = {
+        let w = app.world();
+        let task = w.resource::<SimResource>().session.env().task().clone();
+        subject_points(&w.resource::<LatestSnapshot>().0, cube_body, &task)
+    };
+    // The 3D view's shape with the default panels at 1280x720, a full 16:9 window, a square.
+    let views: Vec<CameraModel> = [(650u32, 545u32), (1280, 720), (800, 800)]
+        .into_iter()
+        .map(|(w, h)| {
+            let o = settings
+                .orbit
+                .framing(&points, settings.free_fovy_deg, w as f32 / h as f32);
+            let v = |p: [f32; 3]| nalgebra::Vector3::new(p[0] as f64, p[1] as f64, p[2] as f64);
+            CameraModel::look_at(
+                v(o.eye()),
+                v(o.focus),
+                f64::from(settings.free_fovy_deg),
+                w,
+                h,
+            )
+        })
+        .collect();
+    let gripperframe = app
+        .world()
+        .resource::<LoadedScene>()
+        .handles
+        .gripperframe_site;
+    let mut peak = 0.0f64;
+    for step in 1..=300 {
+        fixed_step(&mut app);
+        let snap = &app.world().resource::<LatestSnapshot>().0;
+        let cube = snap.body_pos[cube_body];
+        let tcp = snap.site(gripperframe).expect("tcp");
+        peak = peak.max(cube[2]);
+        for cam in &views {
+            for (what, p) in [("cube", cube), ("tcp", tcp)] {
+                let (u, v, _) = cam
+                    .project(&nalgebra::Vector3::from(p))
+                    .unwrap_or_else(|| panic!("{what} behind the camera at step {step}"));
+                let (w, h) = (f64::from(cam.width), f64::from(cam.height));
+                assert!(
+                    (0.0..w).contains(&u) && (0.0..h).contains(&v),
+                    "{what} at ({u:.0}, {v:.0}) outside {w}x{h} at step {step}"
+                );
+            }
+        }
+    }
+    assert!(peak > 0.2, "the policy lifted the cube high ({peak:.3} m)");
+}
+
+#[test]
+fn the_window_shrinks_to_fit_a_small_or_hidpi_screen_and_keeps_its_aspect() {
+    use so101_lab::app::fit_window;
+    assert_eq!(fit_window((1280.0, 720.0), (1600, 900), 1.0), None);
+    let (w, h) = fit_window((1280.0, 720.0), (1600, 900), 2.0).expect("too big at 2x");
+    assert!(
+        w * 2.0 <= 0.9 * 1600.0 && h * 2.0 <= 0.85 * 900.0,
+        "{w}x{h}"
+    );
+    assert!((w / h - 1280.0 / 720.0).abs() < 0.01);
+    let (w, h) = fit_window((1920.0, 1080.0), (1366, 768), 1.0).expect("too big");
+    assert!(w <= 1229.4 && h <= 652.8, "{w}x{h}");
+}

@@ -70,6 +70,74 @@ impl Orbit {
     }
 }
 
+/// Height above the cube that the default view and auto-frame keep in view, metres: the bundled
+/// policy lifts the cube to about 0.3 m.
+pub const LIFT_HEADROOM_M: f64 = 0.32;
+
+impl Orbit {
+    /// The orbit seen from the same direction whose view (vertical field of view `fovy_deg`,
+    /// width / height `aspect`) holds the whole bounding box of `points`, with a small margin.
+    pub fn framing(&self, points: &[[f64; 3]], fovy_deg: f32, aspect: f32) -> Self {
+        if points.is_empty() {
+            return *self;
+        }
+        let lo = points.iter().fold([f64::INFINITY; 3], |a, p| {
+            [a[0].min(p[0]), a[1].min(p[1]), a[2].min(p[2])]
+        });
+        let hi = points.iter().fold([f64::NEG_INFINITY; 3], |a, p| {
+            [a[0].max(p[0]), a[1].max(p[1]), a[2].max(p[2])]
+        });
+        let focus = [0, 1, 2].map(|i| (0.5 * (lo[i] + hi[i])) as f32);
+        // Half the box diagonal: every point of the box is inside this sphere, and the sphere is
+        // inside the view cone at this distance.
+        let radius = (0..3)
+            .map(|i| (hi[i] - lo[i]).powi(2))
+            .sum::<f64>()
+            .sqrt()
+            .max(0.02) as f32
+            / 2.0;
+        let half_v = 0.5 * fovy_deg.to_radians();
+        let half = half_v.min((half_v.tan() * aspect.max(0.1)).atan());
+        Self {
+            focus,
+            distance: (1.05 * radius / half.sin()).clamp(0.05, 10.0),
+            ..*self
+        }
+    }
+}
+
+/// What the default view and auto-frame keep in view: every body of the scene, the cube, the
+/// region the task places the cube in, and [`LIFT_HEADROOM_M`] above both.
+pub fn subject_points(
+    snap: &crate::sim::SimSnapshot,
+    cube_body: usize,
+    task: &crate::task::TaskConfig,
+) -> Vec<[f64; 3]> {
+    let mut pts: Vec<[f64; 3]> = snap.body_pos.iter().skip(1).copied().collect();
+    if let Some(c) = snap.body_pos.get(cube_body) {
+        pts.push([c[0], c[1], c[2] + LIFT_HEADROOM_M]);
+        let ([x, hx], [y, hy]) = (task.cube_x, task.cube_y);
+        for (dx, dy) in [(-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0)] {
+            let (px, py) = (x + dx * hx, y + dy * hy);
+            pts.push([px, py, c[2]]);
+            pts.push([px, py, c[2] + LIFT_HEADROOM_M]);
+        }
+    }
+    pts
+}
+
+/// Whether the free camera frames the subject by itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum AutoFrame {
+    /// The user moved the camera: leave it.
+    Off,
+    /// Frame what the next snapshot shows (at start, and on the auto-frame key).
+    #[default]
+    Pending,
+    /// Keep these points in view as the view's shape changes, until the user moves the camera.
+    On(Vec<[f64; 3]>),
+}
+
 /// Camera choices of the main and picture-in-picture views.
 #[derive(Resource, Debug, Clone)]
 pub struct CameraSettings {
@@ -81,6 +149,8 @@ pub struct CameraSettings {
     pub pip: Option<usize>,
     /// Field of view of the free camera, degrees.
     pub free_fovy_deg: f32,
+    /// Auto-framing of the free camera.
+    pub auto_frame: AutoFrame,
 }
 
 impl Default for CameraSettings {
@@ -90,11 +160,21 @@ impl Default for CameraSettings {
             orbit: Orbit::default(),
             pip: None,
             free_fovy_deg: 45.0,
+            auto_frame: AutoFrame::Pending,
         }
     }
 }
 
 impl CameraSettings {
+    /// The auto-frame action: the free camera, framing the arm, the cube and the lift height
+    /// as they are now.
+    pub fn request_auto_frame(&mut self) {
+        self.auto_frame = AutoFrame::Pending;
+        if matches!(self.mode, ViewMode::Mjcf(_)) {
+            self.mode = ViewMode::Free;
+        }
+    }
+
     /// Every view mode in `[`/`]` order: free, each MJCF camera, tracking the gripper, the cube.
     pub fn cycle(loaded: &LoadedScene) -> Vec<ViewMode> {
         let mut modes = vec![ViewMode::Free];
@@ -218,8 +298,13 @@ fn orbit_with_mouse(
         // Dragging an MJCF camera detaches a free camera from where it looked.
         return;
     }
-    let orbit = &mut settings.orbit;
     let d = motion.delta;
+    let dragging =
+        buttons.any_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]);
+    if (dragging && d != Vec2::ZERO) || scroll.delta.y.abs() > 0.0 {
+        settings.auto_frame = AutoFrame::Off;
+    }
+    let orbit = &mut settings.orbit;
     if buttons.pressed(MouseButton::Left) && !buttons.pressed(MouseButton::Right) {
         orbit.azimuth -= d.x * 0.008;
         orbit.elevation = (orbit.elevation - d.y * 0.008).clamp(-1.55, 1.55);
@@ -268,6 +353,7 @@ fn place_main_camera(
     snap: Res<LatestSnapshot>,
     loaded: Res<LoadedScene>,
     rect: Res<ViewportRect>,
+    sim: Res<super::sim_plugin::SimResource>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<MainCamera>>,
 ) {
@@ -277,6 +363,19 @@ fn place_main_camera(
     if let Ok(w) = window.single() {
         camera.viewport = viewport_of(rect.0, w);
     }
+    let aspect = camera
+        .viewport
+        .as_ref()
+        .map(|v| v.physical_size.as_vec2())
+        .or_else(|| window.single().ok().map(|w| w.physical_size().as_vec2()))
+        .map_or(16.0 / 9.0, |s| s.x / s.y.max(1.0));
+    auto_frame(
+        &mut settings,
+        &snap,
+        &loaded,
+        sim.session.env().task(),
+        aspect,
+    );
     let mode = settings.mode.clone();
     let (transform, fovy) = match mode {
         ViewMode::Mjcf(c) => match mjcf_camera(&snap, &loaded, c) {
@@ -308,6 +407,28 @@ fn place_main_camera(
         return;
     }
     *proj = want;
+}
+
+/// Applies [`AutoFrame`]: a pending request takes the snapshot's subject; an active one refits
+/// the free camera's orbit to the view's shape.
+fn auto_frame(
+    settings: &mut CameraSettings,
+    snap: &LatestSnapshot,
+    loaded: &LoadedScene,
+    task: &crate::task::TaskConfig,
+    aspect: f32,
+) {
+    if settings.auto_frame == AutoFrame::Pending && !snap.0.body_pos.is_empty() {
+        let points = subject_points(&snap.0, loaded.handles.cube_body, task);
+        settings.auto_frame = AutoFrame::On(points);
+    }
+    if let AutoFrame::On(points) = &settings.auto_frame
+        && settings.mode == ViewMode::Free
+    {
+        settings.orbit = settings
+            .orbit
+            .framing(points, settings.free_fovy_deg, aspect);
+    }
 }
 
 /// The physical viewport for a logical rect, clamped to the window; `None` = whole window.

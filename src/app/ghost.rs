@@ -1,5 +1,7 @@
 //! `GhostPlugin`: the teleop goal's IK solution drawn as a translucent arm ("ghost") where the
-//! arm will settle, before it gets there; red when the goal is out of reach.
+//! arm will settle, before it gets there, in one tint (cyan; red when the goal is out of reach).
+//! Only the links whose pose differs from the arm's are drawn, so the ghost never sits on top of
+//! the arm it previews.
 
 use bevy::prelude::*;
 
@@ -89,7 +91,8 @@ fn place_ghost(
     let ghost = snap.0.annotations.ghost.as_ref().filter(|_| settings.ghost);
     for (g, mut t, mut vis, mut material) in &mut q {
         let pose = ghost.and_then(|gh| Some((gh.geom_pos.get(g.geom)?, gh.geom_mat.get(g.geom)?)));
-        let Some((p, m)) = pose else {
+        let shown = ghost.is_some_and(|gh| gh.differs(&snap.0, g.geom));
+        let Some((p, m)) = pose.filter(|_| shown) else {
             vis.set_if_neq(Visibility::Hidden);
             continue;
         };

@@ -88,7 +88,7 @@ pub struct ViewArgs {
     /// Open the policy view (what the policy receives: images and state) at start.
     #[arg(long)]
     pub policy_view: bool,
-    /// Window size in logical pixels, WIDTHxHEIGHT.
+    /// Window size in logical pixels, WIDTHxHEIGHT (shrunk to fit the screen when larger).
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
     /// Episode file to open on the timeline.
@@ -304,6 +304,44 @@ impl PluginGroup for So101LabPlugins {
     }
 }
 
+/// The logical window size to use instead of `requested` when it does not fit a monitor of
+/// `monitor` physical pixels at `scale` (90% of the width and 85% of the height, leaving room
+/// for panels and title bars), keeping its aspect; `None` when it fits.
+pub fn fit_window(requested: (f32, f32), monitor: (u32, u32), scale: f32) -> Option<(f32, f32)> {
+    let scale = scale.max(0.1);
+    let avail = (
+        0.90 * monitor.0 as f32 / scale,
+        0.85 * monitor.1 as f32 / scale,
+    );
+    let k = (avail.0 / requested.0).min(avail.1 / requested.1);
+    (monitor.0 > 0 && monitor.1 > 0 && k < 1.0).then(|| {
+        (
+            (requested.0 * k).floor().max(320.0),
+            (requested.1 * k).floor().max(240.0),
+        )
+    })
+}
+
+/// Shrinks the window once, at start, when it would not fit the primary monitor.
+fn fit_window_to_monitor(
+    mut done: Local<bool>,
+    mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
+    monitors: Query<&bevy::window::Monitor, With<bevy::window::PrimaryMonitor>>,
+) {
+    if *done {
+        return;
+    }
+    let (Ok(mut w), Ok(m)) = (windows.single_mut(), monitors.single()) else {
+        return;
+    };
+    *done = true;
+    let requested = (w.resolution.width(), w.resolution.height());
+    let scale = m.scale_factor as f32;
+    if let Some((fw, fh)) = fit_window(requested, (m.physical_width, m.physical_height), scale) {
+        w.resolution.set(fw, fh);
+    }
+}
+
 /// The Bevy app for `args` with its window, not yet run (benchmarks add to it).
 pub fn build_app(args: &ViewArgs) -> anyhow::Result<App> {
     let start = start_state(args)?;
@@ -338,7 +376,8 @@ pub fn build_app(args: &ViewArgs) -> anyhow::Result<App> {
     .add_plugins(So101LabPlugins {
         start: Mutex::new(Some(start)),
         args: args.clone(),
-    });
+    })
+    .add_systems(Update, fit_window_to_monitor);
     Ok(app)
 }
 

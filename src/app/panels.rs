@@ -395,15 +395,26 @@ pub(super) fn labels_ui(
         egui::Order::Background,
         egui::Id::new("world_labels"),
     ));
+    // Stacked by screen space (like the video export): labels never overlap, and one moved off
+    // its point gets a leader line.
+    let bounds = ctx.viewport_rect();
+    let bounds = [bounds.min.x, bounds.min.y, bounds.max.x, bounds.max.y];
+    let mut placed: Vec<[f32; 4]> = Vec::new();
     for (at, text, colour) in &labels.0 {
-        if let Ok(p) = cam.world_to_viewport(gt, *at) {
-            painter.text(
-                egui::pos2(p.x + 10.0, p.y - 6.0),
-                egui::Align2::LEFT_BOTTOM,
-                text,
-                egui::FontId::proportional(13.0),
-                c32(*colour),
-            );
-        }
+        let Ok(p) = cam.world_to_viewport(gt, *at) else {
+            continue;
+        };
+        let galley =
+            painter.layout_no_wrap(text.clone(), egui::FontId::proportional(13.0), c32(*colour));
+        let size = galley.size() + egui::vec2(6.0, 2.0);
+        let r = crate::overlay::place_label(&placed, [p.x, p.y], [size.x, size.y], bounds);
+        placed.push(r);
+        let rect = egui::Rect::from_min_size(egui::pos2(r[0], r[1]), egui::vec2(r[2], r[3]));
+        painter.line_segment(
+            [egui::pos2(p.x, p.y), rect.left_center()],
+            egui::Stroke::new(1.0, c32(*colour)),
+        );
+        painter.rect_filled(rect, 2.0, egui::Color32::from_black_alpha(170));
+        painter.galley(rect.min + egui::vec2(3.0, 1.0), galley, c32(*colour));
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy_egui::egui;
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
+use egui_plot::{HLine, Line, Plot, PlotPoints};
 
 use super::sim_plugin::{SimClock, SimResource, SimSystems};
 use crate::task::reward::RewardTerms;
@@ -165,22 +165,86 @@ fn dashed<'a>(name: &str, samples: &'a [StepSample], f: impl Fn(&StepSample) -> 
 fn plot(id: &str, height: f32) -> Plot<'static> {
     Plot::new(id.to_owned())
         .height(height)
-        .legend(Legend::default())
         .link_axis("policy_steps", [true, false])
         .link_cursor("policy_steps", [true, false])
         .allow_scroll(false)
 }
 
-/// Draws one plot with the shared cursor line; returns the step clicked, if any.
-fn show_plot<'a>(
+/// Distinct curve colours (legend and curve share them).
+const PALETTE: [egui::Color32; 10] = [
+    egui::Color32::from_rgb(230, 25, 75),
+    egui::Color32::from_rgb(60, 180, 75),
+    egui::Color32::from_rgb(255, 225, 25),
+    egui::Color32::from_rgb(67, 99, 216),
+    egui::Color32::from_rgb(245, 130, 49),
+    egui::Color32::from_rgb(145, 30, 180),
+    egui::Color32::from_rgb(66, 212, 244),
+    egui::Color32::from_rgb(240, 50, 230),
+    egui::Color32::from_rgb(191, 239, 69),
+    egui::Color32::from_rgb(250, 190, 212),
+];
+
+/// The curves of one plot with their legend entries.
+#[derive(Default)]
+struct Curves<'a> {
+    lines: Vec<Line<'a>>,
+    hlines: Vec<HLine>,
+    legend: Vec<(String, egui::Color32)>,
+}
+
+impl<'a> Curves<'a> {
+    /// Adds a curve in the next palette colour (white when `emphasis`).
+    fn add(&mut self, name: &str, line: Line<'a>, emphasis: bool) {
+        let colour = if emphasis {
+            egui::Color32::WHITE
+        } else {
+            PALETTE[self.legend.len() % PALETTE.len()]
+        };
+        self.lines.push(line.color(colour));
+        self.legend.push((name.to_owned(), colour));
+    }
+
+    /// A dashed comparison curve; nothing when there is no comparison episode.
+    fn compare(&mut self, name: &str, samples: &'a [StepSample], f: impl Fn(&StepSample) -> f64) {
+        if !samples.is_empty() {
+            self.add(name, dashed(name, samples, f), false);
+        }
+    }
+
+    fn hline(&mut self, name: &str, y: f64) {
+        let colour = PALETTE[(self.legend.len() + 5) % PALETTE.len()];
+        self.hlines.push(HLine::new(name, y).color(colour));
+        self.legend.push((name.to_owned(), colour));
+    }
+}
+
+/// Draws one plot: its legend above it, outside the plot area so it never covers a curve, then
+/// the curves with the shared cursor line; returns the step clicked, if any.
+fn show_plot(
     ui: &mut egui::Ui,
     id: &str,
     height: f32,
     cursor: Option<usize>,
-    add: impl FnOnce(&mut egui_plot::PlotUi<'a>) + 'a,
+    curves: Curves<'_>,
 ) -> Option<usize> {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 8.0;
+        for (name, colour) in &curves.legend {
+            ui.label(
+                egui::RichText::new(format!("\u{25A0} {name}"))
+                    .color(*colour)
+                    .small(),
+            );
+        }
+    });
+    let Curves { lines, hlines, .. } = curves;
     let r = plot(id, height).show(ui, move |p| {
-        add(p);
+        for l in lines {
+            p.line(l);
+        }
+        for h in hlines {
+            p.hline(h);
+        }
         if let Some(c) = cursor {
             p.vline(egui_plot::VLine::new("", c as f64).color(egui::Color32::WHITE));
         }
@@ -201,8 +265,6 @@ pub fn plots_ui(
     sim: &SimResource,
     cursor: Option<usize>,
 ) -> Option<usize> {
-    let s = &hist.samples;
-    let c = &hist.comparison;
     let stats = sim.session.stats;
     ui.heading(if cursor.is_some() {
         "Recorded episode"
@@ -221,60 +283,81 @@ pub fn plots_ui(
     ));
     let mut clicked = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.label("reward terms (stacked) and total");
-        clicked = clicked.or(show_plot(ui, "terms", 140.0, cursor, |p| {
-            for (k, name) in RewardTerms::NAMES.iter().enumerate() {
-                p.line(line(name, s, |x| x.terms[..=k].iter().sum()));
-            }
-            p.line(line("total", s, |x| x.total).width(2.5));
-            p.line(dashed("original total", c, |x| x.total));
-        }));
-        ui.label("return so far");
-        clicked = clicked.or(show_plot(ui, "return", 90.0, cursor, |p| {
-            p.line(line("return", s, |x| x.cumulative));
-            p.line(dashed("original return", c, |x| x.cumulative));
-        }));
-        ui.label("cube height (m)");
-        clicked = clicked.or(show_plot(ui, "cube_z", 110.0, cursor, |p| {
-            p.line(line("cube z", s, |x| x.cube_z));
-            p.line(dashed("original cube z", c, |x| x.cube_z));
-            for (name, z) in [("0.02", 0.02), ("0.06", 0.06), ("lift 0.08", 0.08)] {
-                p.hline(HLine::new(name, z));
-            }
-        }));
-        ui.label("grasp and pad contacts");
-        clicked = clicked.or(show_plot(ui, "flags", 80.0, cursor, |p| {
-            for (i, name) in ["grasping", "static pad", "moving pad"].iter().enumerate() {
-                let off = 1.2 * i as f64;
-                p.line(line(name, s, |x| off + f64::from(u8::from(x.flags[i]))));
-            }
-        }));
-        if s.iter().any(|x| !x.q.is_empty()) {
-            ui.label("critics Q1 / Q2 of the action, and alpha");
-            clicked = clicked.or(show_plot(ui, "q", 110.0, cursor, |p| {
-                p.line(line("Q1", s, |x| x.q.first().copied().unwrap_or(f64::NAN)));
-                p.line(line("Q2", s, |x| x.q.get(1).copied().unwrap_or(f64::NAN)));
-            }));
-            clicked = clicked.or(show_plot(ui, "alpha", 60.0, cursor, |p| {
-                p.line(line("alpha", s, |x| x.alpha.unwrap_or(f64::NAN)));
-            }));
+        for (title, id, height, curves) in plot_specs(hist) {
+            ui.label(title);
+            clicked = clicked.or(show_plot(ui, id, height, cursor, curves));
         }
-        ui.label("action (policy mean; std dashed)");
-        clicked = clicked.or(show_plot(ui, "actions", 120.0, cursor, |p| {
-            for (d, name) in ["dx", "dy", "dz", "gripper"].iter().enumerate() {
-                p.line(line(name, s, |x| {
-                    x.mean.get(d).map_or(x.action[d], |m| m.tanh())
-                }));
-                p.line(
-                    line(&format!("{name} std"), s, |x| {
-                        x.std.get(d).copied().unwrap_or(0.0)
-                    })
-                    .style(egui_plot::LineStyle::dashed_loose()),
-                );
-            }
-        }));
     });
     clicked
+}
+
+/// Every plot of the panel: title, id, height and curves.
+fn plot_specs(hist: &PlotHistory) -> Vec<(&'static str, &'static str, f32, Curves<'_>)> {
+    let (s, c) = (&hist.samples, hist.comparison.as_slice());
+    let mut out = Vec::new();
+    let mut terms = Curves::default();
+    for (k, name) in RewardTerms::NAMES.iter().enumerate() {
+        terms.add(name, line(name, s, |x| x.terms[..=k].iter().sum()), false);
+    }
+    terms.add("total", line("total", s, |x| x.total).width(2.5), true);
+    terms.compare("original total", c, |x| x.total);
+    out.push(("reward terms (stacked) and total", "terms", 140.0, terms));
+    let mut ret = Curves::default();
+    ret.add("return", line("return", s, |x| x.cumulative), false);
+    ret.compare("original return", c, |x| x.cumulative);
+    out.push(("return so far", "return", 90.0, ret));
+    let mut z = Curves::default();
+    z.add("cube z", line("cube z", s, |x| x.cube_z), false);
+    z.compare("original cube z", c, |x| x.cube_z);
+    for (name, h) in [("0.02", 0.02), ("0.06", 0.06), ("lift 0.08", 0.08)] {
+        z.hline(name, h);
+    }
+    out.push(("cube height (m)", "cube_z", 110.0, z));
+    let mut flags = Curves::default();
+    for (i, name) in ["grasping", "static pad", "moving pad"].iter().enumerate() {
+        let off = 1.2 * i as f64;
+        flags.add(
+            name,
+            line(name, s, |x| off + f64::from(u8::from(x.flags[i]))),
+            false,
+        );
+    }
+    out.push(("grasp and pad contacts", "flags", 80.0, flags));
+    if s.iter().any(|x| !x.q.is_empty()) {
+        let mut q = Curves::default();
+        q.add(
+            "Q1",
+            line("Q1", s, |x| x.q.first().copied().unwrap_or(f64::NAN)),
+            false,
+        );
+        q.add(
+            "Q2",
+            line("Q2", s, |x| x.q.get(1).copied().unwrap_or(f64::NAN)),
+            false,
+        );
+        out.push(("critics Q1 / Q2 of the action", "q", 110.0, q));
+        let mut alpha = Curves::default();
+        alpha.add(
+            "alpha",
+            line("alpha", s, |x| x.alpha.unwrap_or(f64::NAN)),
+            false,
+        );
+        out.push(("entropy coefficient alpha", "alpha", 60.0, alpha));
+    }
+    let mut act = Curves::default();
+    for (d, name) in ["dx", "dy", "dz", "gripper"].iter().enumerate() {
+        act.add(
+            name,
+            line(name, s, |x| x.mean.get(d).map_or(x.action[d], |m| m.tanh())),
+            false,
+        );
+        let std = format!("{name} std");
+        let dashed = line(&std, s, |x| x.std.get(d).copied().unwrap_or(0.0))
+            .style(egui_plot::LineStyle::dashed_loose());
+        act.add(&std, dashed, false);
+    }
+    out.push(("action (policy mean; std dashed)", "actions", 120.0, act));
+    out
 }
 
 fn fmt_duration(d: Option<Duration>) -> String {

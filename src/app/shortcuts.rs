@@ -65,6 +65,7 @@ pub fn viewer_shortcuts(
                 };
                 t.queue.push(SimCommand::SetSpeed(SPEEDS[j]));
             }
+            KeyCode::KeyF => t.cameras.request_auto_frame(),
             KeyCode::KeyX => t.overlays.xray = !t.overlays.xray,
             KeyCode::KeyC => t.overlays.contacts = !t.overlays.contacts,
             KeyCode::KeyG => t.groups.groups[3] = !t.groups.groups[3],

@@ -110,7 +110,7 @@ impl Plugin for UiShellPlugin {
 }
 
 /// Keys shown in the help window: (key, action).
-pub const KEY_HELP: [(&str, &str); 14] = [
+pub const KEY_HELP: [(&str, &str); 15] = [
     ("Space", "pause / run"),
     ("Right arrow", "one env step (pauses)"),
     ("Backspace", "reset the episode"),
@@ -118,6 +118,10 @@ pub const KEY_HELP: [(&str, &str); 14] = [
     ("Mouse left drag", "orbit (free and tracking cameras)"),
     ("Mouse right drag", "pan"),
     ("Wheel", "zoom"),
+    (
+        "F",
+        "auto-frame: the arm, the cube and the lift height in view",
+    ),
     ("- / =", "slower / faster"),
     ("X", "x-ray arm and cube"),
     ("C", "contacts overlay"),
@@ -455,6 +459,13 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     ui.separator();
     ui.heading("Cameras");
     camera_ui(ui, s);
+    if ui
+        .button("Auto-frame (F)")
+        .on_hover_text("the free camera, framing the arm, the cube and the lift height")
+        .clicked()
+    {
+        s.cameras.request_auto_frame();
+    }
     ui.separator();
     ui.heading("Geom groups");
     ui.horizontal(|ui| {

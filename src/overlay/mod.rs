@@ -226,8 +226,54 @@ pub fn contacts(
     out
 }
 
+/// Where a label of `size` (width, height) for a point at `anchor` goes on screen, given the
+/// rectangles `placed` of labels already there (all `[left, top, width, height]`, pixels): to the
+/// anchor's upper right, moved down past every label it would overlap, kept inside `bounds`
+/// (left, top, right, bottom). Labels placed this way never overlap; a moved one should get a
+/// leader line to its anchor.
+pub fn place_label(
+    placed: &[[f32; 4]],
+    anchor: [f32; 2],
+    size: [f32; 2],
+    bounds: [f32; 4],
+) -> [f32; 4] {
+    let overlaps = |a: &[f32; 4], b: &[f32; 4]| {
+        a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
+    };
+    let left = (anchor[0] + 8.0).min(bounds[2] - size[0]).max(bounds[0]);
+    let mut rect = [left, anchor[1] - size[1] - 4.0, size[0], size[1]];
+    rect[1] = rect[1].max(bounds[1]);
+    // Each move goes below a placed label, so this ends after at most placed.len() moves.
+    while let Some(hit) = placed.iter().find(|r| overlaps(r, &rect)) {
+        rect[1] = hit[1] + hit[3] + 1.0;
+    }
+    rect
+}
+
 /// A frame's axis `i` (0 = x) as a world vector, for renderers of [`Primitive::Axes`].
 pub fn axis(rot: &[f32; 9], i: usize) -> [f32; 3] {
     let m = Matrix3::from_row_slice(rot);
     m.column(i).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::place_label;
+
+    #[test]
+    fn labels_at_one_point_stack_without_overlapping() {
+        let mut placed: Vec<[f32; 4]> = Vec::new();
+        for w in [90.0, 70.0, 60.0, 55.0, 80.0] {
+            let r = place_label(&placed, [100.0, 50.0], [w, 12.0], [0.0, 0.0, 400.0, 300.0]);
+            for p in &placed {
+                let apart = r[1] >= p[1] + p[3] || p[1] >= r[1] + r[3] || r[0] >= p[0] + p[2];
+                assert!(apart, "{r:?} overlaps {p:?}");
+            }
+            assert!(r[0] >= 0.0 && r[0] + r[2] <= 400.0);
+            placed.push(r);
+        }
+        // Near the right edge a label moves left to stay inside.
+        let r = place_label(&[], [395.0, 50.0], [60.0, 12.0], [0.0, 0.0, 400.0, 300.0]);
+        assert_eq!(r[0] + r[2], 400.0);
+    }
 }

@@ -106,25 +106,23 @@ impl<'a> Canvas<'a> {
         w
     }
 
-    /// A label for a point at `anchor`: placed to its upper right, moved down past every label
-    /// already placed that it would overlap, with a leader line when it moved.
+    /// A label for a point at `anchor`, placed by [`crate::overlay::place_label`] so it never
+    /// overlaps a label drawn before, with a leader line to its anchor.
     pub fn label(&mut self, anchor: (f64, f64), text: &str, c: [u8; 3]) {
-        let w = text_width(text, 1) + 2;
-        let (ax, ay) = (anchor.0 as i32, anchor.1 as i32);
-        let mut rect = [ax + 8, ay - 14, w, LINE_PX];
-        while let Some(hit) = self.placed.iter().find(|r| overlaps(r, &rect)) {
-            rect[1] = hit[1] + hit[3] + 1;
-        }
-        rect[0] = rect[0].min(self.width - w).max(0);
-        rect[1] = rect[1].min(self.height - LINE_PX).max(0);
+        let size = [(text_width(text, 1) + 2) as f32, LINE_PX as f32];
+        let bounds = [0.0, 0.0, self.width as f32, self.height as f32];
+        let placed: Vec<[f32; 4]> = self.placed.iter().map(|r| r.map(|v| v as f32)).collect();
+        let r =
+            crate::overlay::place_label(&placed, [anchor.0 as f32, anchor.1 as f32], size, bounds)
+                .map(|v| v.round() as i32);
         self.line(
             anchor,
-            (f64::from(rect[0]), f64::from(rect[1] + LINE_PX / 2)),
+            (f64::from(r[0]), f64::from(r[1] + LINE_PX / 2)),
             c,
             1,
         );
-        self.text(rect[0] + 1, rect[1] + 1, text, c, 1);
-        self.placed.push(rect);
+        self.text(r[0] + 1, r[1] + 1, text, c, 1);
+        self.placed.push(r);
     }
 
     /// Projects and draws overlay primitives seen by `cam` (the camera of the image).
@@ -188,13 +186,13 @@ pub fn text_width(text: &str, scale: i32) -> i32 {
     text.chars().count() as i32 * 8 * scale
 }
 
-fn overlaps(a: &[i32; 4], b: &[i32; 4]) -> bool {
-    a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn overlaps(a: &[i32; 4], b: &[i32; 4]) -> bool {
+        a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
+    }
 
     #[test]
     fn labels_at_one_anchor_never_overlap() {

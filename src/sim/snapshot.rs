@@ -44,6 +44,31 @@ pub struct Ghost {
     pub at_limit: Vec<usize>,
 }
 
+impl Ghost {
+    /// How far geom `geom` of the ghost must be from the same geom of the arm (position,
+    /// metres; rotation, radians) to be drawn: where they agree the ghost would only hide the
+    /// arm.
+    pub const SHOW_ABOVE: (f64, f64) = (0.002, 0.026);
+
+    /// Whether geom `geom` of the ghost differs visibly from the arm's in `snap` (also true
+    /// when either pose is missing).
+    pub fn differs(&self, snap: &SimSnapshot, geom: usize) -> bool {
+        let (Some(gp), Some(gm), Some(ap), Some(am)) = (
+            self.geom_pos.get(geom),
+            self.geom_mat.get(geom),
+            snap.geom_pos.get(geom),
+            snap.geom_mat.get(geom),
+        ) else {
+            return true;
+        };
+        let dist = (0..3).map(|i| (gp[i] - ap[i]).powi(2)).sum::<f64>().sqrt();
+        // trace(A^T B) = 1 + 2 cos(angle) for the relative rotation.
+        let trace: f64 = (0..9).map(|i| gm[i] * am[i]).sum();
+        let angle = ((trace - 1.0) / 2.0).clamp(-1.0, 1.0).acos();
+        dist > Self::SHOW_ABOVE.0 || angle > Self::SHOW_ABOVE.1
+    }
+}
+
 /// Everything the view shows about one physics state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimSnapshot {
@@ -115,5 +140,31 @@ impl SimSnapshot {
     /// Position of site `id`, if it exists.
     pub fn site(&self, id: usize) -> Option<[f64; 3]> {
         self.site_pos.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Ghost, SimSnapshot};
+
+    #[test]
+    fn a_ghost_geom_shows_only_where_it_differs_from_the_arm() {
+        let eye = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let (c, sn) = (0.1f64.cos(), 0.1f64.sin());
+        let turned = [c, -sn, 0.0, sn, c, 0.0, 0.0, 0.0, 1.0];
+        let snap = SimSnapshot {
+            geom_pos: vec![[0.0; 3]; 3],
+            geom_mat: vec![eye; 3],
+            ..SimSnapshot::default()
+        };
+        let ghost = Ghost {
+            geom_pos: vec![[0.0005, 0.0, 0.0], [0.01, 0.0, 0.0], [0.0; 3]],
+            geom_mat: vec![eye, eye, turned],
+            ..Ghost::default()
+        };
+        assert!(!ghost.differs(&snap, 0), "0.5 mm apart: hidden");
+        assert!(ghost.differs(&snap, 1), "1 cm apart: shown");
+        assert!(ghost.differs(&snap, 2), "turned 0.1 rad: shown");
+        assert!(ghost.differs(&snap, 7), "unknown geom: shown");
     }
 }
