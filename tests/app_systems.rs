@@ -544,7 +544,7 @@ fn triage_opens_a_folder_and_a_row_opens_its_episode_at_the_moment_of_failure() 
 }
 
 #[test]
-fn the_default_view_keeps_the_cube_and_the_tcp_in_view_for_300_steps_of_the_bundled_policy() {
+fn the_default_view_and_every_camera_keep_the_cube_in_view_for_300_steps_of_the_bundled_policy() {
     use so101_lab::app::cameras::{AutoFrame, CameraSettings, ViewMode, subject_points};
     use so101_lab::render::CameraModel;
     // `view` with no arguments: the bundled policy drives, the free camera auto-frames.
@@ -580,6 +580,20 @@ fn the_default_view_keeps_the_cube_and_the_tcp_in_view_for_300_steps_of_the_bund
         .resource::<LoadedScene>()
         .handles
         .gripperframe_site;
+    // Every MJCF camera, at the main view's narrowest shape, during the lift.
+    let renderer = {
+        let sim = &app.world().resource::<SimResource>().session;
+        so101_lab::render::Renderer::new(
+            sim.env().sim().model(),
+            so101_lab::render::RenderOptions::for_size(650, 545),
+        )
+        .expect("renderer")
+    };
+    let mjcf: Vec<(&str, usize)> = ["front", "side", "top", "wrist"]
+        .iter()
+        .map(|n| (*n, renderer.camera_id(n).expect("camera")))
+        .collect();
+    let mut lifted_steps = 0;
     let mut peak = 0.0f64;
     for step in 1..=300 {
         fixed_step(&mut app);
@@ -587,6 +601,20 @@ fn the_default_view_keeps_the_cube_and_the_tcp_in_view_for_300_steps_of_the_bund
         let cube = snap.body_pos[cube_body];
         let tcp = snap.site(gripperframe).expect("tcp");
         peak = peak.max(cube[2]);
+        if cube[2] > 0.03 {
+            lifted_steps += 1;
+            let sim = app.world().resource::<SimResource>().session.env().sim();
+            for (name, id) in &mjcf {
+                let cam = renderer.camera_model(sim, *id, &Default::default());
+                let (u, v, _) = cam
+                    .project(&nalgebra::Vector3::from(cube))
+                    .unwrap_or_else(|| panic!("cube behind camera {name} at step {step}"));
+                assert!(
+                    (0.0..650.0).contains(&u) && (0.0..545.0).contains(&v),
+                    "lifted cube at ({u:.0}, {v:.0}) outside camera {name} at step {step}"
+                );
+            }
+        }
         for cam in &views {
             for (what, p) in [("cube", cube), ("tcp", tcp)] {
                 let (u, v, _) = cam
@@ -601,6 +629,10 @@ fn the_default_view_keeps_the_cube_and_the_tcp_in_view_for_300_steps_of_the_bund
         }
     }
     assert!(peak > 0.2, "the policy lifted the cube high ({peak:.3} m)");
+    assert!(
+        lifted_steps > 50,
+        "{lifted_steps} steps with the cube lifted"
+    );
 }
 
 #[test]
@@ -615,4 +647,32 @@ fn the_window_shrinks_to_fit_a_small_or_hidpi_screen_and_keeps_its_aspect() {
     assert!((w / h - 1280.0 / 720.0).abs() < 0.01);
     let (w, h) = fit_window((1920.0, 1080.0), (1366, 768), 1.0).expect("too big");
     assert!(w <= 1229.4 && h <= 652.8, "{w}x{h}");
+}
+
+#[test]
+fn a_replays_grasp_history_plot_marks_the_faults_of_its_timeline() {
+    use so101_lab::app::policy_plots::PlotHistory;
+    use so101_lab::app::replay::{ReplayTimeline, TimelineCommand};
+    // The scripted pick of the assisted task, seed 11: it grasps within 160 steps.
+    let path = record_episode(160);
+    let mut app = app(&[]);
+    timeline(&mut app, TimelineCommand::Open(path));
+    let faults = app.world().resource::<ReplayTimeline>().faults.clone();
+    let samples = &app.world().resource::<PlotHistory>().samples;
+    assert_eq!(samples.len(), 160);
+    let marked: Vec<usize> = samples
+        .iter()
+        .filter(|s| s.grasp.fault)
+        .map(|s| s.step)
+        .collect();
+    let expected: Vec<usize> = faults.iter().map(|(k, _)| *k).collect();
+    assert!(
+        !expected.is_empty(),
+        "the scripted hold clips (the inspector's finding)"
+    );
+    assert_eq!(marked, expected, "history and timeline agree on faults");
+    let touching = samples
+        .iter()
+        .filter(|s| s.grasp.force_n.iter().any(|&f| f > 1.0));
+    assert!(touching.count() > 10, "the hold shows jaw forces");
 }

@@ -41,6 +41,38 @@ pub struct StepSample {
     pub q: Vec<f64>,
     /// Entropy coefficient (learners loaded from a checkpoint only).
     pub alpha: Option<f64>,
+    /// The grasp inspector on the state after the step.
+    pub grasp: GraspSample,
+}
+
+/// The grasp inspector's numbers of one step, for the history plot.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GraspSample {
+    /// Normal force of the static and the moving jaw on the cube, newtons.
+    pub force_n: [f64; 2],
+    /// Highest friction-cone use of a hand contact (1 = sliding).
+    pub cone_use: f64,
+    /// Deepest hand penetration into the cube, millimetres.
+    pub depth_mm: f64,
+    /// The verdict is sliding or clipping.
+    pub fault: bool,
+}
+
+impl GraspSample {
+    /// The numbers of an inspection.
+    pub fn of(g: &crate::sim::GraspInspection) -> Self {
+        let jaws = [&g.static_jaw, &g.moving_jaw];
+        Self {
+            force_n: jaws.map(|j| j.normal_force),
+            cone_use: jaws
+                .iter()
+                .filter(|j| j.touches())
+                .map(|j| j.max_cone_use)
+                .fold(0.0, f64::max),
+            depth_mm: 1e3 * jaws.iter().map(|j| j.max_penetration).fold(0.0, f64::max),
+            fault: g.verdict.is_fault(),
+        }
+    }
 }
 
 impl StepSample {
@@ -69,7 +101,14 @@ impl StepSample {
             std: mean_std.1,
             q: q_alpha.0,
             alpha: q_alpha.1,
+            grasp: GraspSample::default(),
         }
+    }
+
+    /// The same sample with the grasp inspector's reading of the state after the step.
+    pub fn with_grasp(mut self, g: &crate::sim::GraspInspection) -> Self {
+        self.grasp = GraspSample::of(g);
+        self
     }
 }
 
@@ -134,14 +173,10 @@ pub fn record_history(sim: Res<SimResource>, clock: Res<SimClock>, mut hist: Res
         .as_ref()
         .map(|o| (o.q.clone(), o.alpha))
         .unwrap_or_default();
-    hist.samples.push_back(StepSample::of(
-        info,
-        reward,
-        cumulative,
-        last.action,
-        mean_std,
-        q_alpha,
-    ));
+    let grasp = sim.session.env().sim().inspect_grasp();
+    hist.samples.push_back(
+        StepSample::of(info, reward, cumulative, last.action, mean_std, q_alpha).with_grasp(&grasp),
+    );
     while hist.samples.len() > HISTORY_LEN {
         hist.samples.pop_front();
     }
@@ -323,6 +358,44 @@ fn plot_specs(hist: &PlotHistory) -> Vec<(&'static str, &'static str, f32, Curve
         );
     }
     out.push(("grasp and pad contacts", "flags", 80.0, flags));
+    let mut jaw = Curves::default();
+    jaw.add(
+        "static jaw N",
+        line("static jaw N", s, |x| x.grasp.force_n[0]),
+        false,
+    );
+    jaw.add(
+        "moving jaw N",
+        line("moving jaw N", s, |x| x.grasp.force_n[1]),
+        false,
+    );
+    out.push((
+        "grasp inspector: normal force per jaw",
+        "jaw_force",
+        80.0,
+        jaw,
+    ));
+    let mut slip = Curves::default();
+    slip.add("cone use", line("cone use", s, |x| x.grasp.cone_use), false);
+    slip.add("depth mm", line("depth mm", s, |x| x.grasp.depth_mm), false);
+    slip.add(
+        "sliding/clipping",
+        line("sliding/clipping", s, |x| {
+            f64::from(u8::from(x.grasp.fault))
+        }),
+        false,
+    );
+    slip.hline("sliding (cone 0.95)", crate::sim::SLIDING_CONE_USE);
+    slip.hline(
+        "clipping (0.5 mm)",
+        1e3 * crate::sim::CLIPPING_PENETRATION_M,
+    );
+    out.push((
+        "grasp inspector: cone use, depth, faults",
+        "jaw_slip",
+        90.0,
+        slip,
+    ));
     if s.iter().any(|x| !x.q.is_empty()) {
         let mut q = Curves::default();
         q.add(

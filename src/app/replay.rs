@@ -243,11 +243,12 @@ fn open(t: &mut TimelineTargets, path: PathBuf) -> Result<(), String> {
     }
     t.clock.replaying = true;
     t.timeline.markers = replay.markers();
-    t.timeline.faults = replay.grasp_faults().map_err(|e| e.to_string())?;
+    let inspections = replay.inspections().map_err(|e| e.to_string())?;
+    t.timeline.faults = crate::episode::faults_of(&inspections);
     t.timeline.playing = false;
     t.timeline.accumulated_steps = 0.0;
     t.timeline.shown = None;
-    fill_history(&mut t.history, &replay);
+    fill_history(&mut t.history, &replay, &inspections);
     show_scene_of(
         &mut t.loaded,
         replay.env().sim().scene(),
@@ -279,10 +280,14 @@ fn show_scene_of(
     }
 }
 
-fn fill_history(history: &mut PlotHistory, replay: &Replay) {
+fn fill_history(
+    history: &mut PlotHistory,
+    replay: &Replay,
+    inspections: &[crate::sim::GraspInspection],
+) {
     history.samples.clear();
     let mut cumulative = 0.0;
-    for s in &replay.episode.steps {
+    for (s, grasp) in replay.episode.steps.iter().zip(inspections) {
         cumulative += s.reward;
         let mean_std = s
             .policy
@@ -294,9 +299,10 @@ fn fill_history(history: &mut PlotHistory, replay: &Replay) {
             .as_ref()
             .map(|p| (p.q.clone(), p.alpha))
             .unwrap_or_default();
-        history.samples.push_back(StepSample::of(
-            &s.info, s.reward, cumulative, s.action, mean_std, q_alpha,
-        ));
+        history.samples.push_back(
+            StepSample::of(&s.info, s.reward, cumulative, s.action, mean_std, q_alpha)
+                .with_grasp(grasp),
+        );
     }
 }
 

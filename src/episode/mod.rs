@@ -18,7 +18,7 @@ pub use frames::FrameWriter;
 pub use npz::episode_npz;
 pub use reader::Episode;
 pub use recorder::{EpisodeRecorder, header_for, step_record};
-pub use replay::{Markers, Replay, env_of};
+pub use replay::{Markers, Replay, env_of, faults_of};
 pub use resim::{ResimReport, resimulate};
 
 use std::path::PathBuf;

@@ -186,26 +186,24 @@ impl Replay {
         m
     }
 
-    /// Every recorded state (cursor positions 1..=steps) whose grasp inspection is a fault
-    /// (sliding or clipping), in order; each state is restored in a scratch simulation.
-    pub fn grasp_faults(&self) -> Result<Vec<(usize, crate::sim::GraspVerdict)>, EpisodeError> {
+    /// The grasp inspector's reading of every recorded state after a step (cursor positions
+    /// 1..=steps, in order), each restored in a scratch simulation.
+    pub fn inspections(&self) -> Result<Vec<crate::sim::GraspInspection>, EpisodeError> {
         let mut scratch = crate::sim::Sim::new(self.env.sim().scene().clone());
-        let mut out = Vec::new();
-        for k in 1..self.len() {
-            scratch
-                .restore_state(self.state(k))
-                .map_err(|e| config_error(&self.path, format!("state {k}: {e}")))?;
-            let verdict = crate::sim::inspect_grasp(
-                &scratch.contacts(),
-                scratch.handles(),
-                scratch.model().geom_bodyid(),
-            )
-            .verdict;
-            if verdict.is_fault() {
-                out.push((k, verdict));
-            }
-        }
-        Ok(out)
+        (1..self.len())
+            .map(|k| {
+                scratch
+                    .restore_state(self.state(k))
+                    .map_err(|e| config_error(&self.path, format!("state {k}: {e}")))?;
+                Ok(scratch.inspect_grasp())
+            })
+            .collect()
+    }
+
+    /// Every recorded state (cursor positions 1..=steps) whose grasp inspection is a fault
+    /// (sliding or clipping), in order.
+    pub fn grasp_faults(&self) -> Result<Vec<(usize, crate::sim::GraspVerdict)>, EpisodeError> {
+        Ok(faults_of(&self.inspections()?))
     }
 
     /// A live session continuing from state `k`: the recorded scene, task and reward, the
@@ -240,4 +238,16 @@ impl Replay {
         }
         Ok(LiveSession::resume(env, h.seed, obs))
     }
+}
+
+/// The sliding and clipping states among `inspections` (index 0 = cursor position 1).
+pub fn faults_of(
+    inspections: &[crate::sim::GraspInspection],
+) -> Vec<(usize, crate::sim::GraspVerdict)> {
+    inspections
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.verdict.is_fault())
+        .map(|(i, g)| (i + 1, g.verdict))
+        .collect()
 }
