@@ -676,3 +676,30 @@ fn a_replays_grasp_history_plot_marks_the_faults_of_its_timeline() {
         .filter(|s| s.grasp.force_n.iter().any(|&f| f > 1.0));
     assert!(touching.count() > 10, "the hold shows jaw forces");
 }
+
+#[test]
+fn a_calibrated_site_applied_in_the_app_moves_the_tcp_and_keeps_the_state() {
+    use so101_lab::app::calibration::with_point;
+    use so101_lab::config::calibration::CalibrationPoint;
+    let mut app = app(&[]);
+    fixed_step(&mut app);
+    let before = app.world().resource::<LatestSnapshot>().0.qpos.clone();
+    let config = app.world().resource::<LoadedScene>().config.clone();
+    let put = [0.0079, -0.0002, -0.0940];
+    let edited = with_point(&config, CalibrationPoint::Gripperframe, put);
+    push(&mut app, SimCommand::ApplySceneConfig(Box::new(edited)));
+    fixed_step(&mut app);
+    let loaded = app.world().resource::<LoadedScene>();
+    assert_eq!(loaded.config.sites.gripperframe_pos, put);
+    let sim = &app.world().resource::<SimResource>().session;
+    let s = sim.env().sim();
+    let g = s.body_pose(loaded.handles.gripper_body);
+    let tcp = s.site_pose(loaded.handles.gripperframe_site).pos;
+    let local = g.rot.transpose() * (tcp - g.pos);
+    assert!(
+        (local - nalgebra::Vector3::from(put)).norm() < 1e-12,
+        "{local:?}"
+    );
+    // The rebuild kept the arm where it was (paused: no step in between).
+    assert_eq!(app.world().resource::<LatestSnapshot>().0.qpos, before);
+}

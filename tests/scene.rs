@@ -184,3 +184,104 @@ fn contact_forces_of_a_resting_cube_carry_its_weight() {
     }
     assert!(!sim.grasp_state().grasping);
 }
+
+#[test]
+fn calibration_round_trip_set_save_rebuild_and_the_site_is_where_it_was_put() {
+    use so101_lab::config::SceneConfig;
+    use so101_lab::config::calibration::{CalibrationPoint, save_calibration};
+    let dir = common::temp_dir("so101-calib", "roundtrip");
+    let path = dir.join("scene.toml");
+    let original =
+        std::fs::read_to_string(so101_lab::config::default_configs_dir().join("scene.toml"))
+            .unwrap();
+    std::fs::write(&path, &original).unwrap();
+    let mut cfg = SceneConfig::load(&path).unwrap();
+    let put = [0.0081, -0.0004, -0.0912];
+    CalibrationPoint::Gripperframe.set(&mut cfg, put);
+    CalibrationPoint::MovingPad.set(&mut cfg, [-0.0121, -0.0729, 0.0189]);
+    let bak = save_calibration(&path, &cfg).unwrap().expect("a backup");
+    // The old file is kept byte for byte; the new one keeps its comments.
+    assert_eq!(std::fs::read_to_string(&bak).unwrap(), original);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("# TCP: centred between the pads"), "{saved}");
+    // Rebuilt from the file, the site sits exactly where it was put.
+    let back = SceneConfig::load(&path).unwrap();
+    assert_eq!(back, cfg);
+    let scene = so101_lab::scene::build(&back).unwrap();
+    let site = scene.handles.gripperframe_site;
+    assert_eq!(scene.model.site_pos()[site], put);
+    let mut sim = Sim::new(scene);
+    sim.reset();
+    let g = sim.body_pose(sim.handles().gripper_body);
+    let world = sim.site_pose(site).pos;
+    let local = g.rot.transpose() * (world - g.pos);
+    for i in 0..3 {
+        assert!((local[i] - put[i]).abs() < 1e-12, "{local:?} vs {put:?}");
+    }
+    // A second save keeps the first calibration too; a bad value names the field, writes nothing.
+    assert_eq!(
+        save_calibration(&path, &cfg).unwrap(),
+        Some(dir.join("scene.toml.bak.2"))
+    );
+    CalibrationPoint::Graspframe.set(&mut cfg, [0.0, 0.0, 5.0]);
+    let err = format!("{:#}", save_calibration(&path, &cfg).unwrap_err());
+    assert!(err.contains("graspframe_pos"), "{err}");
+    assert_eq!(SceneConfig::load(&path).unwrap(), back);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_ray_picks_the_cube_top_and_reports_it_in_the_gripper_frame() {
+    let mut sim = Sim::new(common::default_scene());
+    sim.reset();
+    let cube = sim.cube_pose().pos;
+    let hit = sim
+        .ray_pick([cube.x, cube.y, cube.z + 0.3], [0.0, 0.0, -1.0])
+        .expect("the cube is under the ray");
+    assert_eq!(hit.geom, sim.handles().cube_geom);
+    let half = sim.scene().config.cube.size_m / 2.0;
+    assert!((hit.world[2] - (cube.z + half)).abs() < 1e-6, "{hit:?}");
+    let g = sim.body_pose(sim.handles().gripper_body);
+    let back = g.pos + g.rot * nalgebra::Vector3::from(hit.in_gripper);
+    assert!((back - nalgebra::Vector3::from(hit.world)).norm() < 1e-9);
+    // Straight up from the table: nothing.
+    assert!(sim.ray_pick([0.6, 0.6, 0.01], [0.0, 0.0, 1.0]).is_none());
+}
+
+#[test]
+fn the_calibration_overlay_draws_both_pad_boxes_and_the_wrist_frustum() {
+    use so101_lab::overlay::{FrustumSpec, Primitive, calibration};
+    let mut sim = Sim::new(common::default_scene());
+    sim.reset();
+    let snap = sim.snapshot();
+    let h = sim.handles().clone();
+    let wrist = h.cameras.iter().find(|(n, _)| *n == "wrist").unwrap().1;
+    let half = sim.scene().config.pads.half_size_m;
+    let spec = FrustumSpec {
+        camera: wrist,
+        fovy_deg: sim.model().cam_fovy()[wrist],
+        aspect: 4.0 / 3.0,
+    };
+    let prims = calibration(&snap, &h, half, Some(spec));
+    let lines = prims
+        .iter()
+        .filter(|p| matches!(p, Primitive::Line { .. }))
+        .count();
+    assert_eq!(lines, 2 * 12 + 8, "12 edges per pad box, 8 frustum edges");
+    let labels: Vec<&str> = prims
+        .iter()
+        .filter_map(|p| match p {
+            Primitive::Label { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    for want in [
+        "gripperframe",
+        "graspframe",
+        "static pad",
+        "moving pad",
+        "wrist camera",
+    ] {
+        assert!(labels.contains(&want), "{want} in {labels:?}");
+    }
+}

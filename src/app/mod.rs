@@ -6,6 +6,7 @@
 //! which pushes commands for the next fixed step. Nothing outside `SimPlugin` touches MuJoCo.
 
 pub mod bench;
+pub mod calibration;
 pub mod cameras;
 pub mod capture;
 pub mod ghost;
@@ -94,6 +95,9 @@ pub struct ViewArgs {
     /// Episode file to open on the timeline.
     #[arg(long, value_name = "FILE")]
     pub episode: Option<PathBuf>,
+    /// Open the TCP and camera calibration window at start.
+    #[arg(long)]
+    pub calibration: bool,
     /// Folder of episodes to open in the failure-triage table (e.g. from `eval --record`).
     #[arg(long, value_name = "DIR")]
     pub triage: Option<PathBuf>,
@@ -269,6 +273,7 @@ impl PluginGroup for So101LabPlugins {
             shell: !self.args.no_ui,
             policy_view: self.args.policy_view,
             triage: self.args.triage.is_some(),
+            calibration: self.args.calibration,
             seed_text: self.args.seed.to_string(),
             ..default()
         };
@@ -294,6 +299,7 @@ impl PluginGroup for So101LabPlugins {
                 dir: self.args.triage.clone(),
                 ui: true,
             })
+            .add(calibration::CalibrationPlugin { ui: true })
             .add(shortcuts::ShortcutsPlugin)
             .add(teleop::TeleopPlugin)
             .add(picking::PickingPlugin)
@@ -414,6 +420,7 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
             dir: args.triage.clone(),
             ui: false,
         })
+        .add_plugins(calibration::CalibrationPlugin { ui: false })
         .init_resource::<ButtonInput<KeyCode>>()
         .add_plugins((shortcuts::ShortcutsPlugin, teleop::TeleopPlugin));
     Ok(app)

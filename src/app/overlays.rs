@@ -29,6 +29,8 @@ pub struct OverlaySettings {
     pub legend: bool,
     /// Draw the teleop goal's IK solution as a translucent arm.
     pub ghost: bool,
+    /// The calibration view: TCP sites with axes, pad boxes, the wrist camera's frustum.
+    pub calibration: bool,
 }
 
 impl Default for OverlaySettings {
@@ -43,6 +45,7 @@ impl Default for OverlaySettings {
             selected_contact: None,
             legend: true,
             ghost: true,
+            calibration: false,
         }
     }
 }
@@ -101,6 +104,29 @@ pub fn primitives(
     if settings.targets {
         out.extend(overlay::targets(s));
     }
+    if settings.calibration {
+        let wrist = h
+            .cameras
+            .iter()
+            .find(|(n, _)| *n == "wrist")
+            .and_then(|&(_, id)| {
+                let cam = loaded.visuals.cameras.iter().find(|c| c.id == id)?;
+                let aspect = loaded.config.wrist_camera.as_ref().map_or(4.0 / 3.0, |w| {
+                    f64::from(w.capture_width) / f64::from(w.capture_height.max(1))
+                });
+                Some(overlay::FrustumSpec {
+                    camera: id,
+                    fovy_deg: f64::from(cam.fovy_deg),
+                    aspect,
+                })
+            });
+        out.extend(overlay::calibration(
+            s,
+            h,
+            loaded.config.pads.half_size_m,
+            wrist,
+        ));
+    }
     if settings.contacts {
         out.extend(overlay::contacts(
             s,
@@ -137,6 +163,9 @@ fn draw_overlays(
             }
             Primitive::Arrow { from, to, color: c } => {
                 gizmos.arrow(mj_point32(from), mj_point32(to), color(c));
+            }
+            Primitive::Line { from, to, color: c } => {
+                gizmos.line(mj_point32(from), mj_point32(to), color(c));
             }
             Primitive::Axes {
                 origin,

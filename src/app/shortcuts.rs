@@ -72,6 +72,7 @@ pub fn viewer_shortcuts(
             KeyCode::F1 => t.panels.help = !t.panels.help,
             KeyCode::KeyP => t.panels.plots = !t.panels.plots,
             KeyCode::KeyV => t.panels.policy_view = !t.panels.policy_view,
+            KeyCode::KeyK => t.panels.calibration = !t.panels.calibration,
             _ => {}
         }
     }

@@ -38,6 +38,8 @@ pub struct OpenPanels {
     pub policy_view: bool,
     /// The failure-triage window.
     pub triage: bool,
+    /// The TCP and camera calibration window.
+    pub calibration: bool,
     /// Seed typed in the reset field.
     pub seed_text: String,
     /// Cube placement for "reset with the cube here": x, y (m), yaw (degrees).
@@ -56,6 +58,7 @@ impl Default for OpenPanels {
             plots: true,
             policy_view: false,
             triage: false,
+            calibration: false,
             seed_text: "0".into(),
             scene_draft: None,
             cube_placement: [0.25, 0.0, 0.0],
@@ -110,7 +113,7 @@ impl Plugin for UiShellPlugin {
 }
 
 /// Keys shown in the help window: (key, action).
-pub const KEY_HELP: [(&str, &str); 15] = [
+pub const KEY_HELP: [(&str, &str); 17] = [
     ("Space", "pause / run"),
     ("Right arrow", "one env step (pauses)"),
     ("Backspace", "reset the episode"),
@@ -128,6 +131,8 @@ pub const KEY_HELP: [(&str, &str); 15] = [
     ("G", "collision geoms"),
     ("P", "policy plots"),
     ("V", "policy view (what the policy receives)"),
+    ("K", "TCP and camera calibration"),
+    ("Alt + click", "read a mesh point (calibration window open)"),
     ("F1", "this help"),
 ];
 
@@ -294,6 +299,7 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
             ui.checkbox(&mut s.panels.plots, "Policy plots (P)");
             ui.checkbox(&mut s.panels.policy_view, "Policy view (V)");
             ui.checkbox(&mut s.panels.triage, "Failure triage");
+            ui.checkbox(&mut s.panels.calibration, "TCP and camera calibration (K)");
             ui.checkbox(&mut s.overlays.legend, "Legend");
         });
         if ui.button("Help (F1)").clicked() {

@@ -3,6 +3,7 @@
 //! Every config is a TOML file in `configs/` deserialised with serde (unknown keys are errors)
 //! and then validated; errors name the file, the field and the allowed range.
 
+pub mod calibration;
 mod scene;
 
 pub use scene::{

@@ -85,6 +85,12 @@ impl Replay {
         &self.env
     }
 
+    /// The simulation showing the cursor's state (for read-only queries that need `&mut`, like
+    /// ray casts; stepping it would leave the recording).
+    pub fn sim_mut(&mut self) -> &mut crate::sim::Sim {
+        self.env.sim_mut()
+    }
+
     /// Number of states: the initial one plus one per step.
     pub fn len(&self) -> usize {
         self.episode.steps.len() + 1

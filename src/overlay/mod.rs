@@ -80,6 +80,15 @@ pub enum Primitive {
         /// Axis length.
         length: f32,
     },
+    /// A plain line segment.
+    Line {
+        /// One end.
+        from: [f32; 3],
+        /// The other end.
+        to: [f32; 3],
+        /// Colour.
+        color: Rgba,
+    },
     /// Text anchored at a point.
     Label {
         /// Anchor.
@@ -223,6 +232,112 @@ pub fn contacts(
             });
         }
     }
+    out
+}
+
+/// The pads' colour in the calibration view.
+pub const PAD_FACE_COLOR: Rgba = [0.2, 1.0, 0.6, 1.0];
+/// The wrist camera's frustum in the calibration view.
+pub const FRUSTUM_COLOR: Rgba = [0.95, 0.95, 0.4, 1.0];
+/// Depth to which the wrist camera's frustum is drawn, metres.
+pub const FRUSTUM_DEPTH_M: f64 = 0.12;
+
+/// The wrist camera as the calibration view draws it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrustumSpec {
+    /// Camera id.
+    pub camera: usize,
+    /// Vertical field of view, degrees.
+    pub fovy_deg: f64,
+    /// Width / height of its images.
+    pub aspect: f64,
+}
+
+/// The calibration view: `gripperframe` and `graspframe` (markers and axes), the edges of both
+/// pad boxes (`pad_half_size`, metres), and the wrist camera's frustum.
+pub fn calibration(
+    snap: &SimSnapshot,
+    handles: &SceneHandles,
+    pad_half_size: [f64; 3],
+    wrist: Option<FrustumSpec>,
+) -> Vec<Primitive> {
+    let mut out = site_markers(snap, handles);
+    out.extend(site_frames(
+        snap,
+        &[handles.gripperframe_site, handles.graspframe_site],
+        0.02,
+    ));
+    for (geom, name) in [
+        (handles.static_pad_geom, "static pad"),
+        (handles.moving_pad_geom, "moving pad"),
+    ] {
+        let (Some(p), Some(m)) = (snap.geom_pos.get(geom), snap.geom_mat.get(geom)) else {
+            continue;
+        };
+        let (c, r) = (Vector3::from(*p), Matrix3::from_row_slice(m));
+        let corner = |i: usize| {
+            let sign = |bit: usize| if i >> bit & 1 == 1 { 1.0 } else { -1.0 };
+            let local = Vector3::new(
+                sign(0) * pad_half_size[0],
+                sign(1) * pad_half_size[1],
+                sign(2) * pad_half_size[2],
+            );
+            f32x3((c + r * local).into())
+        };
+        for i in 0..8usize {
+            for bit in 0..3 {
+                let j = i | (1 << bit);
+                if j != i {
+                    out.push(Primitive::Line {
+                        from: corner(i),
+                        to: corner(j),
+                        color: PAD_FACE_COLOR,
+                    });
+                }
+            }
+        }
+        out.push(Primitive::Label {
+            at: f32x3(*p),
+            text: name.to_owned(),
+            color: PAD_FACE_COLOR,
+        });
+    }
+    if let Some(w) = wrist {
+        out.extend(frustum(snap, w));
+    }
+    out
+}
+
+/// The edges of a camera's view pyramid out to [`FRUSTUM_DEPTH_M`].
+fn frustum(snap: &SimSnapshot, w: FrustumSpec) -> Vec<Primitive> {
+    let (Some(p), Some(m)) = (snap.cam_pos.get(w.camera), snap.cam_mat.get(w.camera)) else {
+        return Vec::new();
+    };
+    let (eye, r) = (Vector3::from(*p), Matrix3::from_row_slice(m));
+    let half_h = FRUSTUM_DEPTH_M * (0.5 * w.fovy_deg.to_radians()).tan();
+    let half_w = half_h * w.aspect;
+    // Camera frame: x right, y up, looking along -z.
+    let corners: Vec<[f32; 3]> = [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
+        .iter()
+        .map(|(sx, sy)| {
+            f32x3((eye + r * Vector3::new(sx * half_w, sy * half_h, -FRUSTUM_DEPTH_M)).into())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for i in 0..4 {
+        for (from, to) in [(f32x3(*p), corners[i]), (corners[i], corners[(i + 1) % 4])] {
+            out.push(Primitive::Line {
+                from,
+                to,
+                color: FRUSTUM_COLOR,
+            });
+        }
+    }
+    out.push(Primitive::Label {
+        at: corners[2],
+        text: "wrist camera".to_owned(),
+        color: FRUSTUM_COLOR,
+    });
     out
 }
 

@@ -167,6 +167,11 @@ impl<'a> Canvas<'a> {
                         }
                     }
                 }
+                Primitive::Line { from, to, color } => {
+                    if let (Some(a), Some(b)) = (project(*from), project(*to)) {
+                        self.line((a.0, a.1), (b.0, b.1), rgb8(*color), 1);
+                    }
+                }
                 Primitive::Label { .. } => {}
             }
         }

@@ -9,6 +9,7 @@
 mod contacts;
 mod grasp_inspect;
 mod model_edit;
+mod pick;
 mod snapshot;
 
 pub use contacts::{ContactInfo, GraspState};
@@ -17,6 +18,7 @@ pub use grasp_inspect::{
     inspect_grasp,
 };
 pub use model_edit::{PhysicsEdits, physics_variant};
+pub use pick::RayHit;
 pub use snapshot::{Annotations, Ghost, SimSnapshot};
 
 use std::sync::Arc;
