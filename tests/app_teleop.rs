@@ -8,7 +8,7 @@ use app_common::{app, fixed_step, joints, push, tcp};
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use so101_lab::app::shortcuts;
-use so101_lab::app::sim_plugin::{SimCommand, SimCommandQueue};
+use so101_lab::app::state::{SimCommand, SimCommandQueue};
 use so101_lab::config::default_configs_dir;
 
 #[test]
@@ -60,7 +60,8 @@ fn jogging_moves_the_target_and_the_arm_follows() {
 
 #[test]
 fn teleop_keys_never_fire_viewer_shortcuts() {
-    use so101_lab::app::teleop::{TeleopState, teleop_input};
+    use so101_lab::app::state::TeleopState;
+    use so101_lab::app::teleop::teleop_input;
     let mut app = app(&[]);
     app.world_mut().resource_mut::<TeleopState>().active = true;
     {
@@ -88,19 +89,20 @@ fn teleop_keys_never_fire_viewer_shortcuts() {
     );
     let camera = app
         .world()
-        .resource::<so101_lab::app::cameras::CameraSettings>()
+        .resource::<so101_lab::app::state::CameraSettings>()
         .mode
         .clone();
     assert_eq!(
         camera,
-        so101_lab::app::cameras::ViewMode::Free,
+        so101_lab::app::state::ViewMode::Free,
         "] switched the camera"
     );
 }
 
 #[test]
 fn the_joint_panel_shows_the_arms_joints_until_a_person_jogs_by_joint() {
-    use so101_lab::app::teleop::{TeleopState, joint_panel_follows_arm};
+    use so101_lab::app::state::TeleopState;
+    use so101_lab::app::teleop::joint_panel_follows_arm;
     let mut app = app(&[]);
     fixed_step(&mut app);
     app.world_mut()

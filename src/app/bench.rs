@@ -49,7 +49,7 @@ pub struct ViewBench {
 fn measure(
     shared: Res<Shared>,
     mut exit: MessageWriter<AppExit>,
-    clock: Res<super::sim_plugin::SimClock>,
+    clock: Res<super::state::SimClock>,
     fixed: Res<Time<Fixed>>,
     adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
 ) {

@@ -10,11 +10,10 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use super::cameras::MainCamera;
-use super::overlays::OverlaySettings;
-use super::replay::ReplayTimeline;
-use super::sim_plugin::{AppMessages, LoadedScene, SimCommand, SimCommandQueue, SimResource};
-use super::ui::{OpenPanels, PointerOverUi};
+use super::state::{
+    AppMessages, LoadedScene, MainCamera, OpenPanels, OverlaySettings, PointerOverUi,
+    ReplayTimeline, SimCommand, SimCommandQueue, SimResource,
+};
 use crate::config::SceneConfig;
 use crate::config::calibration::{CalibrationPoint, save_calibration};
 use crate::sim::RayHit;

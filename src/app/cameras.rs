@@ -12,50 +12,10 @@ use bevy_egui::PrimaryEguiContext;
 use bevy_egui::input::EguiWantsInput;
 
 use super::scene_render::{mj_point, mj_point32, mj_rotation};
-use super::sim_plugin::{LatestSnapshot, LoadedScene};
-
-/// The main 3D view.
-#[derive(Component, Debug)]
-pub struct MainCamera;
-
-/// The picture-in-picture view.
-#[derive(Component, Debug)]
-pub struct PipCamera;
-
-/// Where the main view looks from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ViewMode {
-    /// Mouse-driven orbit camera.
-    Free,
-    /// An MJCF camera by id.
-    Mjcf(usize),
-    /// Orbit camera whose focus follows a body.
-    Track(usize),
-}
-
-/// Orbit camera parameters (MuJoCo world frame, Z up).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Orbit {
-    /// Point looked at, MuJoCo world.
-    pub focus: [f32; 3],
-    /// Azimuth about world Z, radians.
-    pub azimuth: f32,
-    /// Elevation, radians (negative looks down).
-    pub elevation: f32,
-    /// Distance to the focus, metres.
-    pub distance: f32,
-}
-
-impl Default for Orbit {
-    fn default() -> Self {
-        Self {
-            focus: [0.2, 0.0, 0.05],
-            azimuth: 2.6,
-            elevation: -0.45,
-            distance: 0.75,
-        }
-    }
-}
+use super::state::{
+    AutoFrame, CameraSettings, LIFT_HEADROOM_M, LatestSnapshot, LoadedScene, MainCamera, Orbit,
+    PIP_SIZE, PipCamera, PipImage, UI_LAYER, ViewMode, ViewportRect,
+};
 
 impl Orbit {
     /// Eye position, MuJoCo world.
@@ -69,10 +29,6 @@ impl Orbit {
         ]
     }
 }
-
-/// Height above the cube that the default view and auto-frame keep in view, metres: the bundled
-/// policy lifts the cube to about 0.3 m.
-pub const LIFT_HEADROOM_M: f64 = 0.32;
 
 impl Orbit {
     /// The orbit seen from the same direction whose view (vertical field of view `fovy_deg`,
@@ -126,45 +82,6 @@ pub fn subject_points(
     pts
 }
 
-/// Whether the free camera frames the subject by itself.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum AutoFrame {
-    /// The user moved the camera: leave it.
-    Off,
-    /// Frame what the next snapshot shows (at start, and on the auto-frame key).
-    #[default]
-    Pending,
-    /// Keep these points in view as the view's shape changes, until the user moves the camera.
-    On(Vec<[f64; 3]>),
-}
-
-/// Camera choices of the main and picture-in-picture views.
-#[derive(Resource, Debug, Clone)]
-pub struct CameraSettings {
-    /// Main view mode.
-    pub mode: ViewMode,
-    /// Orbit state (free and tracking modes).
-    pub orbit: Orbit,
-    /// Picture-in-picture MJCF camera; `None` hides it.
-    pub pip: Option<usize>,
-    /// Field of view of the free camera, degrees.
-    pub free_fovy_deg: f32,
-    /// Auto-framing of the free camera.
-    pub auto_frame: AutoFrame,
-}
-
-impl Default for CameraSettings {
-    fn default() -> Self {
-        Self {
-            mode: ViewMode::Free,
-            orbit: Orbit::default(),
-            pip: None,
-            free_fovy_deg: 45.0,
-            auto_frame: AutoFrame::Pending,
-        }
-    }
-}
-
 impl CameraSettings {
     /// The auto-frame action: the free camera, framing the arm, the cube and the lift height
     /// as they are now.
@@ -192,21 +109,6 @@ impl CameraSettings {
         self.mode = modes[((i + delta).rem_euclid(n)) as usize].clone();
     }
 }
-
-/// The main view's rectangle in logical window pixels (left, top, width, height), set by the UI
-/// shell to the area its panels leave free.
-#[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
-pub struct ViewportRect(pub Option<Rect>);
-
-/// Size of the picture-in-picture view, pixels.
-pub const PIP_SIZE: UVec2 = UVec2::new(320, 240);
-
-/// The image the picture-in-picture camera renders into (the UI shows it in a corner). A second
-/// camera cannot simply draw into a window viewport: its clear would wipe the main view.
-#[derive(Resource, Debug, Clone)]
-pub struct PipImage(pub Handle<Image>);
-/// Render layer used only by the UI camera (nothing is drawn on it).
-pub const UI_LAYER: usize = 31;
 
 /// Cameras and their controls.
 pub struct CameraPlugin {
@@ -277,7 +179,7 @@ fn orbit_with_mouse(
     scroll: Res<AccumulatedMouseScroll>,
     wants: Option<Res<EguiWantsInput>>,
     keys: Res<ButtonInput<KeyCode>>,
-    over_ui: Option<Res<super::ui::PointerOverUi>>,
+    over_ui: Option<Res<super::state::PointerOverUi>>,
 ) {
     if wants.is_some_and(|w| w.wants_pointer_input() || w.is_pointer_over_area())
         || over_ui.is_some_and(|o| o.0)
@@ -353,7 +255,7 @@ fn place_main_camera(
     snap: Res<LatestSnapshot>,
     loaded: Res<LoadedScene>,
     rect: Res<ViewportRect>,
-    sim: Res<super::sim_plugin::SimResource>,
+    sim: Res<super::state::SimResource>,
     window: Query<&Window, With<PrimaryWindow>>,
     mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<MainCamera>>,
 ) {

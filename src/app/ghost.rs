@@ -6,9 +6,8 @@
 use bevy::prelude::*;
 
 use super::materials::XrayMaterial;
-use super::overlays::OverlaySettings;
-use super::scene_render::{GeomMaterials, SceneEntity, ViewSystems, mj_point, mj_rotation};
-use super::sim_plugin::{LatestSnapshot, LoadedScene};
+use super::scene_render::{GeomMaterials, SceneEntity, mj_point, mj_rotation};
+use super::state::{LatestSnapshot, LoadedScene, OverlaySettings, ViewSystems};
 
 /// A ghost copy of one robot geom.
 #[derive(Component, Debug, Clone, Copy)]

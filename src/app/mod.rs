@@ -1,9 +1,13 @@
 //! The Bevy app (`so101-lab view`): one plugin per feature, wired in [`So101LabPlugins`].
 //!
-//! Pipeline of a frame: `FixedUpdate` applies [`sim_plugin::SimCommand`]s, steps the live
+//! Pipeline of a frame: `FixedUpdate` applies [`SimCommand`]s, steps the live
 //! session at the env's control rate and publishes a snapshot; `Update` moves the rendered
 //! geoms to it (interpolated) and draws overlays; `EguiPrimaryContextPass` draws the shell,
 //! which pushes commands for the next fixed step. Nothing outside `SimPlugin` touches MuJoCo.
+//!
+//! Plugins depend on the shared state types in [`state`] (and on the core library), never on
+//! each other; the shell (`ui`) draws every panel from that state. `scene_render` and
+//! `materials` are the drawing layer the view plugins build on.
 
 pub mod bench;
 pub mod calibration;
@@ -12,7 +16,6 @@ pub mod capture;
 pub mod ghost;
 pub mod materials;
 pub mod overlays;
-mod panels;
 pub mod picking;
 pub mod policy_plots;
 pub mod policy_view;
@@ -20,6 +23,7 @@ pub mod replay;
 pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
+pub mod state;
 pub mod teleop;
 pub mod triage;
 pub mod ui;
@@ -37,6 +41,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 use crate::config::{SceneConfig, default_configs_dir};
 use crate::session::{Driver, LiveSession, LoadedPolicy};
 use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use state::{CameraSettings, GroupVisibility, OpenPanels, OverlaySettings, PlotHistory, ViewMode};
 
 /// Who drives the arm when the app opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -131,7 +136,7 @@ pub struct StartState {
     session: LiveSession,
     scene_path: Option<PathBuf>,
     startup_errors: Vec<String>,
-    camera: cameras::CameraSettings,
+    camera: CameraSettings,
 }
 
 fn bundled_policy() -> PathBuf {
@@ -222,19 +227,19 @@ fn camera_settings(
     args: &ViewArgs,
     session: &LiveSession,
     errors: &mut Vec<String>,
-) -> cameras::CameraSettings {
+) -> CameraSettings {
     let h = session.env().sim().handles();
     let model = session.env().sim().model();
     let cam = |name: &str| model.name_to_id(mujoco_rs::prelude::MjtObjBase::mjOBJ_CAMERA, name);
     let mode = match args.camera.as_str() {
-        "free" => cameras::ViewMode::Free,
-        "track-cube" => cameras::ViewMode::Track(h.cube_body),
-        "track-gripper" => cameras::ViewMode::Track(h.gripper_body),
+        "free" => ViewMode::Free,
+        "track-cube" => ViewMode::Track(h.cube_body),
+        "track-gripper" => ViewMode::Track(h.gripper_body),
         name => match cam(name) {
-            Some(id) => cameras::ViewMode::Mjcf(id),
+            Some(id) => ViewMode::Mjcf(id),
             None => {
                 errors.push(format!("no camera named '{name}'; using the free camera"));
-                cameras::ViewMode::Free
+                ViewMode::Free
             }
         },
     };
@@ -245,7 +250,7 @@ fn camera_settings(
             None
         }),
     };
-    cameras::CameraSettings {
+    CameraSettings {
         mode,
         pip,
         ..Default::default()
@@ -263,13 +268,13 @@ impl PluginGroup for So101LabPlugins {
         let start = self.start.lock().ok().and_then(|mut s| s.take());
         let (session, camera, errors) = match start {
             Some(s) => (Some((s.session, s.scene_path)), s.camera, s.startup_errors),
-            None => (None, cameras::CameraSettings::default(), Vec::new()),
+            None => (None, CameraSettings::default(), Vec::new()),
         };
-        let overlays = overlays::OverlaySettings {
+        let overlays = OverlaySettings {
             xray: self.args.xray,
             ..default()
         };
-        let panels = ui::OpenPanels {
+        let panels = OpenPanels {
             shell: !self.args.no_ui,
             policy_view: self.args.policy_view,
             triage: self.args.triage.is_some(),
@@ -311,14 +316,11 @@ impl PluginGroup for So101LabPlugins {
 }
 
 /// The logical window size to use instead of `requested` when it does not fit a monitor of
-/// `monitor` physical pixels at `scale` (90% of the width and 85% of the height, leaving room
-/// for panels and title bars), keeping its aspect; `None` when it fits.
+/// `monitor` physical pixels at `scale` (its whole width, 94% of its height to leave room for a
+/// task bar), keeping its aspect; `None` when it fits.
 pub fn fit_window(requested: (f32, f32), monitor: (u32, u32), scale: f32) -> Option<(f32, f32)> {
     let scale = scale.max(0.1);
-    let avail = (
-        0.90 * monitor.0 as f32 / scale,
-        0.85 * monitor.1 as f32 / scale,
-    );
+    let avail = (monitor.0 as f32 / scale, 0.94 * monitor.1 as f32 / scale);
     let k = (avail.0 / requested.0).min(avail.1 / requested.1);
     (monitor.0 > 0 && monitor.1 > 0 && k < 1.0).then(|| {
         (
@@ -408,10 +410,10 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
             start_paused: args.paused,
         })
         .insert_resource(start.camera)
-        .init_resource::<overlays::OverlaySettings>()
-        .init_resource::<scene_render::GroupVisibility>()
-        .init_resource::<ui::OpenPanels>()
-        .init_resource::<policy_plots::PlotHistory>()
+        .init_resource::<OverlaySettings>()
+        .init_resource::<GroupVisibility>()
+        .init_resource::<OpenPanels>()
+        .init_resource::<PlotHistory>()
         .add_plugins(replay::ReplayPlugin {
             episode: args.episode.clone(),
             recordings: args.record_dir.clone(),

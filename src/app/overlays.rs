@@ -4,55 +4,9 @@
 
 use bevy::prelude::*;
 
-use super::scene_render::{GeomMaterials, GeomVisual, ViewSystems, mj_point32};
-use super::sim_plugin::{LatestSnapshot, LoadedScene};
+use super::scene_render::{GeomMaterials, GeomVisual, mj_point32};
+use super::state::{LatestSnapshot, LoadedScene, OverlayLabels, OverlaySettings, ViewSystems};
 use crate::overlay::{self, Primitive, Rgba};
-
-/// Which overlays are on, and their knobs.
-#[derive(Resource, Debug, Clone, PartialEq)]
-pub struct OverlaySettings {
-    /// Spheres and labels at gripperframe and graspframe.
-    pub site_markers: bool,
-    /// Axes at the TCP, grasp and pad frames.
-    pub site_frames: bool,
-    /// IK target and scripted pick target.
-    pub targets: bool,
-    /// Contact points, normals and forces.
-    pub contacts: bool,
-    /// Metres of arrow per newton.
-    pub force_scale: f32,
-    /// See-through arm and cube.
-    pub xray: bool,
-    /// Contact selected in the table.
-    pub selected_contact: Option<usize>,
-    /// Draw the legend.
-    pub legend: bool,
-    /// Draw the teleop goal's IK solution as a translucent arm.
-    pub ghost: bool,
-    /// The calibration view: TCP sites with axes, pad boxes, the wrist camera's frustum.
-    pub calibration: bool,
-}
-
-impl Default for OverlaySettings {
-    fn default() -> Self {
-        Self {
-            site_markers: true,
-            site_frames: false,
-            targets: true,
-            contacts: true,
-            force_scale: 0.002,
-            xray: false,
-            selected_contact: None,
-            legend: true,
-            ghost: true,
-            calibration: false,
-        }
-    }
-}
-
-/// Labels to write this frame: (Bevy world point, text, colour).
-#[derive(Resource, Debug, Clone, Default)]
-pub struct OverlayLabels(pub Vec<(Vec3, String, Rgba)>);
 
 /// Draws the overlays.
 pub struct OverlayPlugin {

@@ -5,11 +5,11 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
-use super::cameras::MainCamera;
 use super::scene_render::{mj_point, mj_point32};
-use super::sim_plugin::{LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue};
-use super::teleop::TeleopState;
-use super::ui::PointerOverUi;
+use super::state::{
+    LatestSnapshot, LoadedScene, MainCamera, PointerOverUi, SimCommand, SimCommandQueue,
+    TeleopState,
+};
 use crate::session::Perturb;
 
 /// What the mouse is dragging.

@@ -8,9 +8,7 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use super::replay::ReplayTimeline;
-use super::sim_plugin::{LoadedScene, SimResource};
-use super::ui::OpenPanels;
+use super::state::{LoadedScene, OpenPanels, ReplayTimeline, SimResource};
 use crate::session::{Driver, LoadedPolicy};
 use crate::task::inputs::{self, ImageTile, Normalization, StateEntry};
 use crate::task::{ImageObsConfig, ImagePipeline, LiftEnv};

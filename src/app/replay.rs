@@ -8,73 +8,13 @@ use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
 
-use super::policy_plots::{PlotHistory, StepSample};
-use super::sim_plugin::{
-    AppMessages, DriverKind, LatestSnapshot, LoadedScene, PreviousSnapshot, SimClock, SimResource,
+use super::state::{
+    AppMessages, DriverKind, LatestSnapshot, LoadedScene, PlotHistory, PreviousSnapshot,
+    RecordingsDir, ReplayTimeline, SimClock, SimResource, StepSample, TimelineCommand,
+    TimelineQueue,
 };
-use crate::episode::{Markers, Replay};
+use crate::episode::Replay;
 use crate::session::Driver;
-
-/// Folder live recordings and branches are written to (`--record-dir`, default `recordings`).
-#[derive(Resource, Debug, Clone, PartialEq)]
-pub struct RecordingsDir(pub PathBuf);
-
-impl Default for RecordingsDir {
-    fn default() -> Self {
-        Self(PathBuf::from("recordings"))
-    }
-}
-
-/// Requests to the timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TimelineCommand {
-    /// Open an episode file.
-    Open(PathBuf),
-    /// Back to the live session.
-    Close,
-    /// Play or pause.
-    Play(bool),
-    /// Jump to state k.
-    Seek(usize),
-    /// Move the cursor by a number of steps.
-    StepBy(isize),
-    /// Playback speed (1 = the recording's real time).
-    SetSpeed(f64),
-    /// Continue live from the cursor with this driver; the branch is recorded.
-    TakeOver(DriverKind),
-    /// Write the open episode's debug video (framing camera, overlays, plots) into the
-    /// recordings folder, on a worker thread.
-    ExportVideo,
-}
-
-/// A video being written: where, and the worker's result once done.
-pub type VideoJob = (
-    PathBuf,
-    Arc<Mutex<Option<Result<crate::video::VideoReport, String>>>>,
-);
-
-/// Commands queued for the timeline.
-#[derive(Resource, Debug, Default)]
-pub struct TimelineQueue(pub Vec<TimelineCommand>);
-
-/// The open replay and its playback state.
-#[derive(Resource, Default)]
-pub struct ReplayTimeline {
-    /// The replay, when one is open.
-    pub replay: Option<Replay>,
-    /// Playing (else paused at the cursor).
-    pub playing: bool,
-    /// Playback speed.
-    pub speed: f64,
-    /// Grasp / lift / drop steps.
-    pub markers: Markers,
-    /// Steps whose grasp is sliding or clipping (the grasp inspector), in order.
-    pub faults: Vec<(usize, crate::sim::GraspVerdict)>,
-    /// The video export in progress.
-    pub export: Option<VideoJob>,
-    accumulated_steps: f64,
-    shown: Option<usize>,
-}
 
 impl ReplayTimeline {
     /// Whether a replay is open.

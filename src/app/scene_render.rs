@@ -9,8 +9,8 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::materials::{GridMaterial, XrayMaterial};
-use super::sim_plugin::{LatestSnapshot, LoadedScene, PreviousSnapshot};
-use crate::scene::visual::{DEFAULT_VISIBLE_GROUPS, GROUPS, GeomShape, LightKind, MeshData};
+use super::state::{GroupVisibility, LatestSnapshot, LoadedScene, PreviousSnapshot, ViewSystems};
+use crate::scene::visual::{GROUPS, GeomShape, LightKind, MeshData};
 
 /// MuJoCo is Z-up, Bevy Y-up: world_bevy = C * world_mujoco with C a -90 degree turn about X.
 pub fn mj_to_bevy_rotation() -> Quat {
@@ -61,27 +61,6 @@ pub struct LightVisual {
 #[derive(Component, Debug, Clone, Copy)]
 pub struct SceneEntity;
 
-/// Which geoms are drawn, like MuJoCo's group switches.
-#[derive(Resource, Debug, Clone, PartialEq)]
-pub struct GroupVisibility {
-    /// Per group.
-    pub groups: [bool; GROUPS],
-    /// Draw collision geoms of visible groups (off: only non-colliding visual geoms).
-    pub collision: bool,
-    /// Draw visual (non-colliding) geoms of visible groups.
-    pub visual: bool,
-}
-
-impl Default for GroupVisibility {
-    fn default() -> Self {
-        Self {
-            groups: DEFAULT_VISIBLE_GROUPS,
-            collision: true,
-            visual: true,
-        }
-    }
-}
-
 /// Per-geom material handles (normal and x-ray), kept to switch modes without rebuilding.
 #[derive(Resource, Debug, Default)]
 pub struct GeomMaterials {
@@ -91,17 +70,6 @@ pub struct GeomMaterials {
     pub xray: Vec<Handle<XrayMaterial>>,
     /// Mesh and scale per geom id (None for geoms not drawn), shared with the ghost arm.
     pub meshes: Vec<Option<(Handle<Mesh>, Vec3)>>,
-}
-
-/// Ordering of view systems.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ViewSystems {
-    /// Respawn on scene change.
-    Spawn,
-    /// Move entities to the snapshot poses.
-    SyncTransforms,
-    /// Draw overlays.
-    Overlays,
 }
 
 /// Draws the compiled scene.

@@ -1,14 +1,12 @@
 //! `ShortcutsPlugin`: MuJoCo-viewer keys (Space, Right arrow, Backspace, `[` `]`) and our own
 //! toggles. Keys are ignored while egui has keyboard focus (typing a seed must not reset).
 
+use super::state::{
+    CameraSettings, GroupVisibility, InputSystems, KeyCapture, LoadedScene, OpenPanels,
+    OverlaySettings, SPEEDS, SimClock, SimCommand, SimCommandQueue,
+};
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
-
-use super::cameras::CameraSettings;
-use super::overlays::OverlaySettings;
-use super::scene_render::GroupVisibility;
-use super::sim_plugin::{LoadedScene, SPEEDS, SimClock, SimCommand, SimCommandQueue};
-use super::ui::OpenPanels;
 
 /// Keyboard shortcuts of the viewer.
 pub struct ShortcutsPlugin;
@@ -16,13 +14,10 @@ pub struct ShortcutsPlugin;
 impl Plugin for ShortcutsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<KeyCapture>()
-            .add_systems(Update, viewer_shortcuts);
+            .configure_sets(Update, InputSystems::Modes.before(InputSystems::Shortcuts))
+            .add_systems(Update, viewer_shortcuts.in_set(InputSystems::Shortcuts));
     }
 }
-
-/// Set by a mode that owns the keyboard (teleop): viewer shortcuts then stay quiet.
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct KeyCapture(pub bool);
 
 /// Everything the shortcuts change.
 #[derive(bevy::ecs::system::SystemParam)]

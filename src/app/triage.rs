@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use super::replay::{TimelineCommand, TimelineQueue};
-use super::sim_plugin::AppMessages;
-use super::ui::OpenPanels;
+use super::state::{AppMessages, OpenPanels, TimelineCommand, TimelineQueue};
 use crate::episode::triage::{SortKey, Triage, TriageRow, scan, sort_rows};
 
 /// The triage window.

@@ -4,9 +4,9 @@
 use bevy::ecs::system::RunSystemOnce;
 use bevy::prelude::*;
 use clap::Parser;
-use so101_lab::app::sim_plugin::{
-    LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue, SimResource, apply_sim_commands,
-    publish_snapshot, step_sim,
+use so101_lab::app::sim_plugin::{apply_sim_commands, publish_snapshot, step_sim};
+use so101_lab::app::state::{
+    LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue, SimResource,
 };
 use so101_lab::app::{ViewArgs, headless_app};
 

@@ -2,6 +2,10 @@
 //! cameras, geom groups, overlays and legend), contact table, HUD, help, messages and world
 //! labels. Panels only read state and push commands; the 3D view gets the area they leave free.
 
+mod panels;
+mod plots;
+mod teleop_panels;
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -10,65 +14,13 @@ use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, EguiTextureHandle, egui};
 
-use super::cameras::{CameraSettings, MainCamera, PipImage, ViewMode, ViewportRect};
-use super::overlays::{OverlayLabels, OverlaySettings};
-use super::panels;
-use super::replay::{RecordingsDir, ReplayTimeline, TimelineCommand, TimelineQueue};
-use super::scene_render::GroupVisibility;
-use super::sim_plugin::{
-    AppMessages, DriverKind, LatestSnapshot, LoadedScene, SPEEDS, SimClock, SimCommand,
-    SimCommandQueue, SimResource,
+use super::state::{
+    AppMessages, CameraSettings, DriverKind, GroupVisibility, LatestSnapshot, LoadedScene,
+    MainCamera, OpenPanels, OverlayLabels, OverlaySettings, PipImage, PointerOverUi, RecordingsDir,
+    ReplayTimeline, SPEEDS, SimClock, SimCommand, SimCommandQueue, SimResource, TimelineCommand,
+    TimelineQueue, ViewMode, ViewportRect,
 };
 use crate::overlay::{LEGEND, Rgba};
-
-/// Which parts of the shell are open.
-#[derive(Resource, Debug, Clone)]
-pub struct OpenPanels {
-    /// The whole shell (off: only the 3D view, e.g. for screenshots of the scene alone).
-    pub shell: bool,
-    /// Left control panel.
-    pub controls: bool,
-    /// Bottom contact table.
-    pub contacts: bool,
-    /// Key help window.
-    pub help: bool,
-    /// Policy plots window.
-    pub plots: bool,
-    /// Policy view window: what the policy receives (images and state).
-    pub policy_view: bool,
-    /// The failure-triage window.
-    pub triage: bool,
-    /// The TCP and camera calibration window.
-    pub calibration: bool,
-    /// Seed typed in the reset field.
-    pub seed_text: String,
-    /// Cube placement for "reset with the cube here": x, y (m), yaw (degrees).
-    pub cube_placement: [f64; 3],
-    /// Scene config being edited, with the scene generation it started from.
-    pub scene_draft: Option<(u64, crate::config::SceneConfig)>,
-}
-
-impl Default for OpenPanels {
-    fn default() -> Self {
-        Self {
-            shell: true,
-            controls: true,
-            contacts: true,
-            help: false,
-            plots: true,
-            policy_view: false,
-            triage: false,
-            calibration: false,
-            seed_text: "0".into(),
-            scene_draft: None,
-            cube_placement: [0.25, 0.0, 0.0],
-        }
-    }
-}
-
-/// Whether the pointer is over a panel this frame (egui reports windows, not panels).
-#[derive(Resource, Debug, Default, Clone, Copy)]
-pub struct PointerOverUi(pub bool);
 
 /// Results of file dialogs running on their own threads.
 #[derive(Resource)]
@@ -160,11 +112,11 @@ pub struct ShellState<'w> {
     pub(super) diagnostics: Res<'w, DiagnosticsStore>,
     pub(super) dialogs: Res<'w, DialogResults>,
     pub(super) pip: Option<Res<'w, PipImage>>,
-    pub(super) history: Res<'w, super::policy_plots::PlotHistory>,
+    pub(super) history: Res<'w, super::state::PlotHistory>,
     pub(super) timeline: Res<'w, ReplayTimeline>,
     pub(super) timeline_queue: ResMut<'w, TimelineQueue>,
     pub(super) recordings: Res<'w, RecordingsDir>,
-    pub(super) teleop: ResMut<'w, super::teleop::TeleopState>,
+    pub(super) teleop: ResMut<'w, super::state::TeleopState>,
 }
 
 fn shell_ui(
@@ -205,7 +157,7 @@ fn shell_ui(
                 .resizable(true)
                 .default_size(360.0_f32.min(window.x * 0.28))
                 .show(&mut root, |ui| {
-                    super::policy_plots::plots_ui(ui, &s.history, &s.sim, cursor)
+                    plots::plots_ui(ui, &s.history, &s.sim, cursor)
                 })
                 .inner;
             if let (Some(k), true) = (clicked, cursor.is_some()) {
@@ -232,7 +184,7 @@ fn shell_ui(
     }
     if s.panels.shell {
         panels::hud_ui(&ctx, free, &s);
-        super::teleop::teleop_hud_ui(&ctx, free, &s.teleop, &s.snap, &s.loaded);
+        teleop_panels::teleop_hud_ui(&ctx, free, &s.teleop, &s.snap, &s.loaded);
         if let (Some(texture), Some(cam)) = (pip, s.cameras.pip) {
             panels::pip_ui(
                 &ctx,
@@ -460,7 +412,7 @@ fn controls_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     egui::CollapsingHeader::new("Jog and teleop")
         .default_open(false)
         .show(ui, |ui| {
-            super::teleop::jog_panel_ui(ui, &mut s.teleop, &s.snap, &s.loaded, &mut s.queue);
+            teleop_panels::jog_panel_ui(ui, &mut s.teleop, &s.snap, &s.loaded, &mut s.queue);
         });
     ui.separator();
     ui.heading("Cameras");

@@ -1,15 +1,12 @@
-//! The shell's panels and overlays drawn by [`super::ui`]: replay timeline, scene live edit,
+//! The shell's panels and overlays drawn by the shell ([`super`]): replay timeline, scene live edit,
 //! contact table, HUD, picture-in-picture, messages, key help and world labels.
 
 use bevy::diagnostic::FrameTimeDiagnosticsPlugin;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::cameras::PIP_SIZE;
-use super::overlays::OverlayLabels;
-use super::replay::TimelineCommand;
-use super::sim_plugin::{DriverKind, SimCommand};
-use super::ui::{KEY_HELP, ShellState, c32, mode_label, speed_label};
+use super::{KEY_HELP, ShellState, c32, mode_label, speed_label};
+use crate::app::state::{DriverKind, OverlayLabels, PIP_SIZE, SimCommand, TimelineCommand};
 use crate::overlay::is_pad_cube;
 
 pub(super) fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
@@ -218,7 +215,7 @@ pub(super) fn contact_table_ui(ui: &mut egui::Ui, s: &mut ShellState) {
 /// Sliding and clipping steps of the recording (the grasp inspector) and a jump to the next.
 fn fault_jump_ui(
     ui: &mut egui::Ui,
-    timeline: &crate::app::replay::ReplayTimeline,
+    timeline: &crate::app::state::ReplayTimeline,
     cursor: usize,
     q: &mut Vec<TimelineCommand>,
 ) {
