@@ -314,3 +314,72 @@ fn render_writes_one_frame_per_step_at_the_size_asked() {
     assert!(!other.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The grasp inspector on the held states of a recorded episode.
+fn held_inspections(episode: &std::path::Path) -> Vec<so101_lab::sim::GraspInspection> {
+    let replay = so101_lab::episode::Replay::open(episode).expect("replay");
+    let all = replay.inspections().expect("inspections");
+    replay
+        .episode
+        .steps
+        .iter()
+        .zip(all)
+        .filter(|(s, _)| s.info.grasping)
+        .map(|(_, g)| g)
+        .collect()
+}
+
+#[test]
+fn recorded_grasps_clean_with_proud_pads_and_clipping_with_the_jaw_box_pressed_in() {
+    let dir = common::temp_dir("so101-verdicts", "recorded");
+    // The shipped scene: the finger-tip box is pressed into the cube beside the pad.
+    let shipped = held_inspections(&common::record_scripted_lift(&dir.join("shipped")));
+    assert!(shipped.len() > 100);
+    for g in &shipped {
+        assert_eq!(g.verdict, GraspVerdict::Clipping, "{g:?}");
+        assert!(
+            g.max_box_penetration() > 0.0005,
+            "a jaw box is the deep one: {g:?}"
+        );
+    }
+    // Pads standing 1.8 mm proud of the jaws: the same scripted pick holds on the pads alone.
+    let text = std::fs::read_to_string(default_configs_dir().join("scene.toml")).unwrap();
+    let proud: String = text
+        .lines()
+        .map(|l| match l.starts_with("protrusion_m") {
+            true => "protrusion_m = 0.0018".to_owned(),
+            false => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let scene = dir.join("scene_proud_pads.toml");
+    std::fs::write(&scene, proud).unwrap();
+    let out = common::bin()
+        .args([
+            "record",
+            "--task",
+            "configs/task_assisted.toml",
+            "--seed",
+            "0",
+        ])
+        .arg("--scene")
+        .arg(&scene)
+        .arg("--out")
+        .arg(dir.join("proud"))
+        .output()
+        .unwrap();
+    common::assert_ok(&out);
+    let clean = held_inspections(&dir.join("proud").join("episode_000000.jsonl"));
+    assert!(clean.len() > 100);
+    let n = clean
+        .iter()
+        .filter(|g| g.verdict == GraspVerdict::CleanPadGrasp)
+        .count();
+    assert!(
+        n * 100 >= 95 * clean.len(),
+        "{n} of {} held steps clean",
+        clean.len()
+    );
+    assert!(clean.iter().all(|g| g.pads_only()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
