@@ -9,6 +9,7 @@ use so101_lab::app::state::{
     LatestSnapshot, LoadedScene, SimCommand, SimCommandQueue, SimResource,
 };
 use so101_lab::app::{ViewArgs, headless_app};
+use so101_lab::config::{SceneConfig, default_configs_dir};
 
 #[derive(Parser)]
 struct Wrapper {
@@ -62,4 +63,42 @@ pub fn joints(app: &App) -> [f64; 6] {
         .env()
         .sim()
         .joint_positions()
+}
+
+/// Records `steps` live steps of the scripted pick (assisted task) into a fresh folder.
+pub fn record_episode(steps: usize) -> std::path::PathBuf {
+    use so101_lab::scripted::CartesianPickPolicy;
+    use so101_lab::session::{Driver, LiveSession};
+    use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+    let cfg = default_configs_dir();
+    let scene =
+        so101_lab::scene::build(&SceneConfig::load(&cfg.join("scene.toml")).expect("scene"))
+            .expect("builds");
+    let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
+    let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
+    let mut session = LiveSession::new(LiftEnv::new(scene, task, reward), 11);
+    session.driver = Driver::Scripted(CartesianPickPolicy::new());
+    let dir = std::env::temp_dir().join(format!("so101-app-replay-{}-{steps}", std::process::id()));
+    session
+        .start_recording(&dir, "scripted")
+        .expect("recording starts");
+    for _ in 0..steps {
+        session.step();
+    }
+    session.stop_recording().expect("recording stops");
+    session
+        .recorded
+        .last()
+        .cloned()
+        .expect("a file was written")
+}
+
+pub fn timeline(app: &mut App, cmd: so101_lab::app::state::TimelineCommand) {
+    use so101_lab::app::replay::apply_timeline_commands;
+    use so101_lab::app::state::TimelineQueue;
+    app.world_mut().resource_mut::<TimelineQueue>().0.push(cmd);
+    let w = app.world_mut();
+    w.run_system_once(apply_timeline_commands)
+        .expect("timeline");
+    app.update();
 }
