@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
+use super::scene_render::{bevy_to_mj, cursor_ray};
 use super::state::{
     AppMessages, LoadedScene, MainCamera, OpenPanels, OverlaySettings, PointerOverUi,
     ReplayTimeline, SimCommand, SimCommandQueue, SimResource,
@@ -80,15 +81,10 @@ fn pick_on_click(
     let (Ok(w), Ok((cam, gt))) = (window.single(), camera.single()) else {
         return;
     };
-    let Some(ray) = w
-        .cursor_position()
-        .and_then(|c| cam.viewport_to_world(gt, c).ok())
-    else {
+    let Some(ray) = cursor_ray(w, cam, gt) else {
         return;
     };
-    // Bevy world (y up) to MuJoCo world (z up).
-    let mj = |v: Vec3| [f64::from(v.x), f64::from(-v.z), f64::from(v.y)];
-    let (from, dir) = (mj(ray.origin), mj(*ray.direction));
+    let (from, dir) = (bevy_to_mj(ray.origin), bevy_to_mj(*ray.direction));
     // Pick in what is shown: the replay's state when one is open.
     calibration.pick = match timeline.replay.as_mut() {
         Some(r) => r.sim_mut().ray_pick(from, dir),

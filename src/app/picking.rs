@@ -5,7 +5,7 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
-use super::scene_render::{mj_point, mj_point32};
+use super::scene_render::{bevy_to_mj, cursor_ray, mj_point, mj_point32};
 use super::state::{
     LatestSnapshot, LoadedScene, MainCamera, PointerOverUi, SimCommand, SimCommandQueue,
     TeleopState,
@@ -42,11 +42,6 @@ impl Plugin for PickingPlugin {
     }
 }
 
-/// Bevy world point back to MuJoCo world.
-fn bevy_to_mj(p: Vec3) -> [f64; 3] {
-    [f64::from(p.x), f64::from(-p.z), f64::from(p.y)]
-}
-
 /// Where `ray` meets the plane through `point` facing `normal`.
 fn on_plane(ray: Ray3d, point: Vec3, normal: Vec3) -> Option<Vec3> {
     let d = ray.intersect_plane(point, InfinitePlane3d::new(normal))?;
@@ -79,10 +74,7 @@ fn drag_with_mouse(
     let (Ok(w), Ok((cam, gt))) = (window.single(), camera.single()) else {
         return;
     };
-    let Some(ray) = w
-        .cursor_position()
-        .and_then(|c| cam.viewport_to_world(gt, c).ok())
-    else {
+    let Some(ray) = cursor_ray(w, cam, gt) else {
         return;
     };
     let forward = gt.forward().as_vec3();

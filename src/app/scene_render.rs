@@ -17,6 +17,19 @@ pub fn mj_to_bevy_rotation() -> Quat {
     Quat::from_rotation_x(-FRAC_PI_2)
 }
 
+/// A Bevy world point (or direction) back in MuJoCo's world (z up).
+pub fn bevy_to_mj(p: Vec3) -> [f64; 3] {
+    [f64::from(p.x), f64::from(-p.z), f64::from(p.y)]
+}
+
+/// The ray through the mouse cursor of `window` seen by camera `cam` (Bevy world), if the
+/// cursor is in the window.
+pub fn cursor_ray(window: &Window, cam: &Camera, gt: &GlobalTransform) -> Option<Ray3d> {
+    window
+        .cursor_position()
+        .and_then(|c| cam.viewport_to_world(gt, c).ok())
+}
+
 /// A MuJoCo world point in Bevy coordinates.
 pub fn mj_point(p: [f64; 3]) -> Vec3 {
     Vec3::new(p[0] as f32, p[2] as f32, -(p[1] as f32))

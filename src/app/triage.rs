@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use super::state::{AppMessages, OpenPanels, TimelineCommand, TimelineQueue};
-use crate::episode::triage::{SortKey, Triage, TriageRow, scan, sort_rows};
+use crate::episode::triage::{COLUMNS, SortKey, Triage, TriageRow, scan, sort_rows};
 
 /// The triage window.
 pub struct TriagePlugin {
@@ -123,19 +123,19 @@ fn poll_triage(mut table: ResMut<TriageTable>, mut messages: ResMut<AppMessages>
     }
 }
 
-const COLUMNS: [(&str, Option<SortKey>); 12] = [
-    ("episode", Some(SortKey::File)),
-    ("seed", Some(SortKey::Seed)),
-    ("outcome", Some(SortKey::Outcome)),
-    ("at", None),
-    ("return", Some(SortKey::Return)),
-    ("steps", Some(SortKey::Steps)),
-    ("grasp", Some(SortKey::Verdict)),
-    ("peak mm", Some(SortKey::Peak)),
-    ("pads", None),
-    ("slide", None),
-    ("box mm", None),
-    ("", None),
+/// The sort key of each column of [`TriageRow::cells`] (None: not sortable).
+const SORT_KEYS: [Option<SortKey>; 11] = [
+    Some(SortKey::File),
+    Some(SortKey::Seed),
+    Some(SortKey::Outcome),
+    None,
+    Some(SortKey::Return),
+    Some(SortKey::Steps),
+    Some(SortKey::Verdict),
+    Some(SortKey::Peak),
+    None,
+    None,
+    None,
 ];
 
 fn triage_ui(
@@ -195,9 +195,9 @@ fn rows_grid(ui: &mut egui::Ui, table: &mut TriageTable, timeline: &mut Timeline
     egui::ScrollArea::both().show(ui, |ui| {
         egui::Grid::new("triage_rows")
             .striped(true)
-            .num_columns(COLUMNS.len())
+            .num_columns(COLUMNS.len() + 1)
             .show(ui, |ui| {
-                for (name, key) in COLUMNS {
+                for (name, key) in COLUMNS.into_iter().zip(SORT_KEYS).chain([("", None)]) {
                     match key {
                         Some(k) => {
                             let arrow = match (table.sort == k, table.descending) {
@@ -226,31 +226,16 @@ fn rows_grid(ui: &mut egui::Ui, table: &mut TriageTable, timeline: &mut Timeline
 
 fn row_cells(ui: &mut egui::Ui, row: &TriageRow, timeline: &mut TimelineQueue) {
     let s = &row.summary;
-    let name = row
-        .file
-        .file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    ui.label(name);
-    ui.label(s.seed.to_string());
-    let outcome = egui::RichText::new(row.outcome());
-    ui.label(if s.success {
-        outcome
-    } else {
-        outcome.color(egui::Color32::from_rgb(240, 120, 90))
-    });
-    ui.label(s.failure_step.map_or(String::new(), |k| k.to_string()));
-    ui.label(format!("{:.2}", s.ret));
-    ui.label(s.steps.to_string());
-    let verdict = egui::RichText::new(s.verdict.label());
-    ui.label(if s.verdict.is_fault() {
-        verdict.color(egui::Color32::from_rgb(240, 180, 60))
-    } else {
-        verdict
-    });
-    ui.label(format!("{:.1}", 1e3 * s.peak_height_m));
-    ui.label(format!("{:.0}%", 100.0 * s.quality.pads_only_fraction));
-    ui.label(format!("{:.0}%", 100.0 * s.quality.sliding_fraction));
-    ui.label(format!("{:.2}", 1e3 * s.quality.max_box_penetration_m));
+    for (i, cell) in row.cells().into_iter().enumerate() {
+        let text = egui::RichText::new(cell);
+        // Failures in red, sliding and clipping grasps in amber.
+        let text = match i {
+            2 if !s.success => text.color(egui::Color32::from_rgb(240, 120, 90)),
+            6 if s.verdict.is_fault() => text.color(egui::Color32::from_rgb(240, 180, 60)),
+            _ => text,
+        };
+        ui.label(text);
+    }
     let tip = match s.failure_step {
         Some(k) => format!("open at step {k}, the moment of failure"),
         None => "open at the last step".to_owned(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::episode::triage::{SortKey, Triage, scan};
+use crate::episode::triage::{COLUMNS, SortKey, Triage, scan};
 use crate::video::{Overlay, VideoOptions, html_report, render_episode};
 
 /// `so101-lab render`.
@@ -144,38 +144,22 @@ fn print_table(t: &Triage, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
-    println!(
-        "{:<28} {:>8} {:<16} {:>5} {:>8} {:>5} {:<17} {:>7} {:>6} {:>6} {:>7}",
-        "episode",
-        "seed",
-        "outcome",
-        "at",
-        "return",
-        "steps",
-        "grasp verdict",
-        "peak mm",
-        "pads%",
-        "slide%",
-        "box mm"
-    );
+    let widths = [28, 8, 16, 5, 8, 5, 17, 7, 9, 7, 7];
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (c, w))| match i {
+                0 | 2 | 6 => format!("{c:<w$}"),
+                _ => format!("{c:>w$}"),
+            })
+            .collect();
+        parts.join(" ")
+    };
+    println!("{}", line(&COLUMNS.map(str::to_owned)));
     for r in &t.rows {
-        let s = &r.summary;
-        println!(
-            "{:<28} {:>8} {:<16} {:>5} {:>8.2} {:>5} {:<17} {:>7.1} {:>6.0} {:>6.0} {:>7.2}",
-            r.file
-                .file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
-            s.seed,
-            r.outcome(),
-            s.failure_step.map_or(String::new(), |k| k.to_string()),
-            s.ret,
-            s.steps,
-            s.verdict.label(),
-            1e3 * s.peak_height_m,
-            100.0 * s.quality.pads_only_fraction,
-            100.0 * s.quality.sliding_fraction,
-            1e3 * s.quality.max_box_penetration_m
-        );
+        println!("{}", line(&r.cells()));
     }
     let counts: Vec<String> = t.counts().iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!("{} episodes: {}", t.rows.len(), counts.join(", "));

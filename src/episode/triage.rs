@@ -25,10 +25,46 @@ pub struct TriageRow {
     pub summary: EpisodeSummary,
 }
 
+/// Column titles of [`TriageRow::cells`].
+pub const COLUMNS: [&str; 11] = [
+    "episode",
+    "seed",
+    "outcome",
+    "at",
+    "return",
+    "steps",
+    "grasp verdict",
+    "peak mm",
+    "pads only",
+    "sliding",
+    "box mm",
+];
+
 impl TriageRow {
     /// The outcome in one word: `success`, or the failure kind.
     pub fn outcome(&self) -> &'static str {
         self.summary.failure.map_or("success", FailureKind::label)
+    }
+
+    /// The row as text, one cell per [`COLUMNS`] entry, the same in the CLI, the HTML report
+    /// and the app.
+    pub fn cells(&self) -> [String; 11] {
+        let s = &self.summary;
+        [
+            self.file
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            s.seed.to_string(),
+            self.outcome().to_owned(),
+            s.failure_step.map_or(String::new(), |k| k.to_string()),
+            format!("{:.2}", s.ret),
+            s.steps.to_string(),
+            s.verdict.label().to_owned(),
+            format!("{:.1}", 1e3 * s.peak_height_m),
+            format!("{:.0}%", 100.0 * s.quality.pads_only_fraction),
+            format!("{:.0}%", 100.0 * s.quality.sliding_fraction),
+            format!("{:.2}", 1e3 * s.quality.max_box_penetration_m),
+        ]
     }
 }
 

@@ -11,7 +11,7 @@ use nalgebra::Vector3;
 
 use super::{Overlay, draw_state};
 use crate::episode::Replay;
-use crate::episode::triage::Triage;
+use crate::episode::triage::{COLUMNS, Triage};
 use crate::render::{CameraModel, Frame, RenderOptions, Renderer};
 
 /// Thumbnail size, pixels.
@@ -71,16 +71,14 @@ pub fn html_report(triage: &Triage, title: &str) -> anyhow::Result<String> {
     write!(h, "<p>{} episodes: ", triage.rows.len())?;
     let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
     writeln!(h, "{}</p>", parts.join(", "))?;
+    let head: Vec<String> = COLUMNS.iter().map(|c| format!("<th>{c}</th>")).collect();
     writeln!(
         h,
-        "<table><tr><th class=l>episode</th><th>seed</th><th class=l>outcome</th>\
-         <th>failure step</th><th>return</th><th>steps</th><th class=l>grasp verdict</th>\
-         <th>peak height (mm)</th><th>held steps</th><th>pads only</th><th>sliding</th>\
-         <th>jaw box depth (mm)</th><th class=l>moment of failure</th></tr>"
+        "<table><tr>{}<th class=l>moment of failure</th></tr>",
+        head.join("")
     )?;
     for r in &triage.rows {
         let s = &r.summary;
-        let name = r.file.file_name().map(|n| n.to_string_lossy().into_owned());
         let thumb = match s.failure_step {
             Some(k) => {
                 let png = thumbnail_png(&r.file, k, THUMB_SIZE.0, THUMB_SIZE.1)?;
@@ -93,24 +91,16 @@ pub fn html_report(triage: &Triage, title: &str) -> anyhow::Result<String> {
             }
             None => String::new(),
         };
+        let cells: Vec<String> = r
+            .cells()
+            .iter()
+            .map(|c| format!("<td>{}</td>", escape(c)))
+            .collect();
         writeln!(
             h,
-            "<tr class=\"{}\"><td class=l>{}</td><td>{}</td><td class=l>{}</td><td>{}</td>\
-             <td>{:.2}</td><td>{}</td><td class=l>{}</td><td>{:.1}</td><td>{}</td>\
-             <td>{:.0}%</td><td>{:.0}%</td><td>{:.2}</td><td class=l>{thumb}</td></tr>",
+            "<tr class=\"{}\">{}<td class=l>{thumb}</td></tr>",
             if s.success { "ok" } else { "fail" },
-            escape(name.as_deref().unwrap_or("?")),
-            s.seed,
-            r.outcome(),
-            s.failure_step.map_or(String::new(), |k| k.to_string()),
-            s.ret,
-            s.steps,
-            s.verdict.label(),
-            1e3 * s.peak_height_m,
-            s.quality.held_steps,
-            100.0 * s.quality.pads_only_fraction,
-            100.0 * s.quality.sliding_fraction,
-            1e3 * s.quality.max_box_penetration_m,
+            cells.join("")
         )?;
     }
     writeln!(h, "</table>")?;
