@@ -46,6 +46,25 @@ fn train_resume_and_eval_end_to_end() {
     });
     assert!(tb, "no TensorBoard event file");
 
+    // The policy file says how it was trained.
+    let info = bin()
+        .args(["policy", "info", "--json"])
+        .arg(run.join("policy_final.safetensors"))
+        .output()
+        .expect("runs");
+    assert_ok(&info);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+    let t = &info["training"];
+    assert_eq!(
+        (t["method"].as_str(), t["demos"].as_u64()),
+        (Some("sac"), Some(1))
+    );
+    assert_eq!(t["env_steps"], 400);
+    let toml_text = t["config_toml"].as_str().unwrap_or_default();
+    assert!(toml_text.contains("total_timesteps = 400"), "{toml_text}");
+    assert_eq!(info["privileged"].as_array().map(|p| p.len()), Some(21));
+    assert!(info["config"]["hash"].is_string());
+
     // A finished run is never trained over.
     let out = bin()
         .args(["train", "--config"])

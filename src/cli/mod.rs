@@ -283,6 +283,10 @@ pub enum PolicyCommand {
     Info {
         /// Policy file.
         policy: PathBuf,
+        /// Print JSON: the training record, the input layout with privileged entries, the
+        /// image layout, outputs and the scene/task/reward identity.
+        #[arg(long)]
+        json: bool,
     },
     /// Export a policy file as a TorchScript actor (raw observation in, action out).
     ExportTorchscript {
@@ -470,7 +474,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::ExportTorchscript { policy, out }) => {
             train::export_torchscript(&policy, &out)
         }
-        Command::Policy(PolicyCommand::Info { policy }) => train::policy_info(&policy),
+        Command::Policy(PolicyCommand::Info { policy, json }) => train::policy_info(&policy, json),
         Command::Dr(DrCommand::Preview {
             seeds,
             first_seed,

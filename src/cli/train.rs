@@ -317,10 +317,55 @@ fn print_image_inputs(m: &crate::rl::policy::PolicyMeta) {
 }
 
 /// `so101-lab policy info`: what a policy file reads and writes, and how it was trained.
-pub fn policy_info(path: &std::path::Path) -> anyhow::Result<()> {
+pub fn policy_info(path: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let (_, meta) = crate::rl::policy::read_policy_file(path)?;
     let m = &meta;
+    if json {
+        let privileged: Vec<bool> = m
+            .obs_names
+            .iter()
+            .map(|n| crate::task::obs::is_privileged_name(n))
+            .collect();
+        let doc = serde_json::json!({
+            "file": path.display().to_string(),
+            "format": m.format,
+            "version": m.version,
+            "trained_steps": m.trained_steps,
+            "training": m.training,
+            "net_arch": m.net_arch,
+            "normalize_obs": m.normalize_obs,
+            "inputs": m.obs_names,
+            "privileged": privileged,
+            "image": m.image,
+            "encoder": m.encoder,
+            "outputs": m.action_names,
+            "config": m.config,
+            "notes": m.notes,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
     println!("{}: {} v{}", path.display(), m.format, m.version);
+    match &m.training {
+        Some(t) => println!(
+            "trained by {} (seed {}, {} scripted demonstrations{}), {} env steps; its config:\n{}",
+            t.method,
+            t.seed,
+            t.demos,
+            if t.demos == 0 {
+                ": from reward alone"
+            } else {
+                ""
+            },
+            t.env_steps,
+            t.config_toml
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        None => println!("training record: not in this file (written before it was recorded)"),
+    }
     println!(
         "trained {} env steps; network {:?}; observation normalisation {}",
         m.trained_steps,

@@ -52,10 +52,48 @@ pub struct PolicyMeta {
     /// The image encoder's shape (pixel policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoder: Option<super::pixel::EncoderConfig>,
+    /// How it was trained: method, the whole training config, seed, demonstrations, steps
+    /// (absent in files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingRecord>,
     /// The head outputs the action itself (a distilled student) rather than a Gaussian's mean
     /// and log-std (SAC).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deterministic_head: bool,
+}
+
+/// How a policy was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// `sac`, `pixel-sac` or `distill`.
+    pub method: String,
+    /// The training config as TOML: every hyperparameter.
+    pub config_toml: String,
+    /// Training seed.
+    pub seed: u64,
+    /// Scripted demonstration episodes used (0: from reward alone).
+    pub demos: usize,
+    /// Env steps of training.
+    pub env_steps: usize,
+}
+
+impl TrainingRecord {
+    /// A record of `config` (serialised as TOML; empty if it cannot be).
+    pub fn of(
+        method: &str,
+        config: &impl Serialize,
+        seed: u64,
+        demos: usize,
+        env_steps: usize,
+    ) -> Self {
+        Self {
+            method: method.to_owned(),
+            config_toml: toml::to_string(config).unwrap_or_default(),
+            seed,
+            demos,
+            env_steps,
+        }
+    }
 }
 
 impl PolicyMeta {
@@ -88,6 +126,7 @@ impl PolicyMeta {
             notes,
             image: None,
             encoder: None,
+            training: None,
             deterministic_head: false,
         }
     }

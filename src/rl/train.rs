@@ -408,14 +408,19 @@ pub fn export_policy(
     cfg: &SacConfig,
     notes: &str,
 ) -> Policy {
-    let meta = PolicyMeta::for_actor(
-        obs_names,
-        &cfg.net_arch,
-        &state.obs_norm,
-        identity.clone(),
-        state.step,
-        notes.to_owned(),
-    );
+    let meta = PolicyMeta {
+        training: Some(super::policy::TrainingRecord::of(
+            "sac", cfg, cfg.seed, cfg.demos, state.step,
+        )),
+        ..PolicyMeta::for_actor(
+            obs_names,
+            &cfg.net_arch,
+            &state.obs_norm,
+            identity.clone(),
+            state.step,
+            notes.to_owned(),
+        )
+    };
     Policy::from_parts(meta, &sac.actor, &state.obs_norm)
 }
 

@@ -133,6 +133,9 @@ fn student_meta(
         image: s.task.obs.image.as_ref().map(|i| i.spec()),
         encoder: Some(cfg.encoder.clone()),
         deterministic_head: true,
+        training: Some(crate::rl::policy::TrainingRecord::of(
+            "distill", cfg, cfg.seed, 0, steps,
+        )),
         ..PolicyMeta::for_actor(
             &space.names,
             &cfg.head,

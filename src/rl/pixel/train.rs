@@ -361,6 +361,13 @@ fn final_meta(
     PolicyMeta {
         image: Some(image),
         encoder: Some(cfg.encoder.clone()),
+        training: Some(crate::rl::policy::TrainingRecord::of(
+            "pixel-sac",
+            cfg,
+            cfg.seed,
+            0,
+            step,
+        )),
         ..PolicyMeta::for_actor(
             names,
             &cfg.hidden,
