@@ -216,6 +216,9 @@ fn a_pixel_policy_file_round_trips_with_identical_actions() {
         notes: String::new(),
         image: Some(image.spec()),
         encoder: Some(cfg.encoder.clone()),
+        training: Some(so101_lab::rl::policy::TrainingRecord::of(
+            "distill", &cfg, cfg.seed, 0, 0,
+        )),
         deterministic_head: true,
     };
     let policy = PixelPolicy::from_parts(meta, &student.actor, &student.norm);
