@@ -257,6 +257,10 @@ fn bench_sac_json_reports_update_rates_and_the_training_loop() {
     let rates = v["updates"].as_array().expect("rates");
     assert_eq!(rates.len(), 2);
     assert!(rates.iter().all(|r| r[1].as_f64().unwrap_or(0.0) > 0.0));
+    // The GEMM bound is measured in the same run, and the update cannot beat it by much.
+    let bound = v["gemm_bound_ms"].as_f64().unwrap_or(0.0);
+    let ratio = v["ratio_to_gemm_bound"].as_f64().unwrap_or(0.0);
+    assert!(bound > 0.0 && ratio > 0.5, "{v}");
     let lp = v["train_loop"].as_array().expect("loop");
     assert_eq!(lp.len(), 2, "{v}");
     assert!(lp.iter().all(|r| r[1].as_f64().unwrap_or(0.0) > 0.0), "{v}");

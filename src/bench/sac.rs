@@ -1,5 +1,7 @@
 //! `so101-lab bench sac`: gradient updates/s at batch 256 with the lift task's shapes, for 1 and
-//! 2 intra-op threads.
+//! 2 intra-op threads, against the machine's GEMM bound: the time of the update's matrix
+//! products alone (every forward and backward GEMM of one update, same shapes, one thread),
+//! measured in the same run.
 
 use std::fmt;
 use std::time::Instant;
@@ -25,6 +27,10 @@ pub struct SacBench {
     /// Full training loop (collect + update every step, UTD 1), env steps/s after learning
     /// starts: (torch threads, steps/s).
     pub train_loop: Vec<(usize, f64)>,
+    /// The GEMMs of one update alone, one thread, milliseconds (median of repeats).
+    pub gemm_bound_ms: f64,
+    /// One-thread update time over the GEMM bound (1 = the update is nothing but its GEMMs).
+    pub ratio_to_gemm_bound: f64,
 }
 
 impl fmt::Display for SacBench {
@@ -33,6 +39,12 @@ impl fmt::Display for SacBench {
             f,
             "SAC update benchmark: batch {}, nets {:?}, ~{:.2} GFLOP/update",
             self.batch_size, self.net_arch, self.gflop_per_update
+        )?;
+        writeln!(
+            f,
+            "  GEMM bound (the update's matrix products alone, 1 thread): {:.2} ms; the 1-thread \
+             update takes {:.2}x that",
+            self.gemm_bound_ms, self.ratio_to_gemm_bound
         )?;
         for (threads, ups, ms) in &self.updates {
             writeln!(
@@ -106,6 +118,74 @@ fn flop_estimate(obs: usize, act: usize, hidden: &[usize], batch: usize) -> f64 
     (critic_step + actor_step) / 1e9
 }
 
+/// The GEMMs (m x k times k x n) of one update, mirroring [`flop_estimate`]: a forward pass is
+/// one GEMM per layer, a backward pass two more (input and weight gradients), and the critics'
+/// input-gradient pass in the actor step one more.
+fn update_gemms(obs: usize, act: usize, hidden: &[usize], batch: usize) -> Vec<(i64, i64, i64)> {
+    let layers = |input: usize, output: usize| {
+        let mut dims = vec![input];
+        dims.extend_from_slice(hidden);
+        dims.push(output);
+        dims.windows(2)
+            .map(|w| (w[0] as i64, w[1] as i64))
+            .collect::<Vec<_>>()
+    };
+    let b = batch as i64;
+    let pass = |input: usize, output: usize, weight_grad: bool, input_grad: bool| {
+        let mut g = Vec::new();
+        for (i, o) in layers(input, output) {
+            g.push((b, i, o));
+            if input_grad {
+                g.push((b, o, i));
+            }
+            if weight_grad {
+                g.push((i, b, o));
+            }
+        }
+        g
+    };
+    let (actor, critic) = ((obs, 2 * act), (obs + act, 1));
+    let mut all = pass(actor.0, actor.1, false, false);
+    for _ in 0..2 {
+        all.extend(pass(critic.0, critic.1, false, false));
+        all.extend(pass(critic.0, critic.1, true, true));
+        all.extend(pass(critic.0, critic.1, false, true));
+    }
+    all.extend(pass(actor.0, actor.1, true, true));
+    all
+}
+
+/// Milliseconds of the GEMMs of one update on one thread (f32, the median of `reps` timings).
+fn gemm_bound_ms(gemms: &[(i64, i64, i64)], reps: usize) -> f64 {
+    tch::set_num_threads(1);
+    tch::manual_seed(0);
+    let opts = (tch::Kind::Float, tch::Device::Cpu);
+    let mats: Vec<(tch::Tensor, tch::Tensor)> = gemms
+        .iter()
+        .map(|&(m, k, n)| {
+            (
+                tch::Tensor::randn([m, k], opts),
+                tch::Tensor::randn([k, n], opts),
+            )
+        })
+        .collect();
+    let run = || {
+        for (a, b) in &mats {
+            let _ = a.matmul(b);
+        }
+    };
+    run();
+    let mut times: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            run();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 /// Times `updates` gradient steps for each thread count.
 pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
     let cfg = SacConfig::default();
@@ -131,12 +211,35 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         let secs = start.elapsed().as_secs_f64();
         results.push((t, updates as f64 / secs, secs * 1e3 / updates as f64));
     }
+    let gemm = gemm_bound_ms(
+        &update_gemms(obs, act, &cfg.net_arch, cfg.batch_size),
+        updates.max(20),
+    );
     tch::set_num_threads(1);
+    let one_thread_ms = results.iter().find(|r| r.0 == 1).map_or(f64::NAN, |r| r.2);
     SacBench {
+        gemm_bound_ms: gemm,
+        ratio_to_gemm_bound: one_thread_ms / gemm,
         batch_size: cfg.batch_size,
         gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
         net_arch: cfg.net_arch,
         updates: results,
         train_loop: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{flop_estimate, update_gemms};
+
+    #[test]
+    fn the_gemm_list_has_the_flops_of_the_estimate() {
+        let gemms = update_gemms(21, 4, &[256, 256], 256);
+        let flop: f64 = gemms
+            .iter()
+            .map(|&(m, k, n)| 2.0 * (m * k * n) as f64)
+            .sum();
+        let estimate = flop_estimate(21, 4, &[256, 256], 256) * 1e9;
+        assert!((flop / estimate - 1.0).abs() < 1e-9, "{flop} vs {estimate}");
     }
 }
