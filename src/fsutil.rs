@@ -24,6 +24,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// The first of `candidate(1)`, `candidate(2)`, ... that does not exist: a new name beside
+/// files that must never be overwritten (backups, exported videos).
+pub fn first_free(candidate: impl Fn(usize) -> std::path::PathBuf) -> std::path::PathBuf {
+    (1..=100_000)
+        .map(&candidate)
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| candidate(100_001))
+}
+
 /// The sibling temporary file an atomic write of `path` goes through (same folder, so the
 /// rename cannot cross file systems).
 pub fn temp_path(path: &Path) -> std::path::PathBuf {

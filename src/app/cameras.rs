@@ -37,26 +37,14 @@ impl Orbit {
         if points.is_empty() {
             return *self;
         }
-        let lo = points.iter().fold([f64::INFINITY; 3], |a, p| {
-            [a[0].min(p[0]), a[1].min(p[1]), a[2].min(p[2])]
-        });
-        let hi = points.iter().fold([f64::NEG_INFINITY; 3], |a, p| {
-            [a[0].max(p[0]), a[1].max(p[1]), a[2].max(p[2])]
-        });
-        let focus = [0, 1, 2].map(|i| (0.5 * (lo[i] + hi[i])) as f32);
-        // Half the box diagonal: every point of the box is inside this sphere, and the sphere is
-        // inside the view cone at this distance.
-        let radius = (0..3)
-            .map(|i| (hi[i] - lo[i]).powi(2))
-            .sum::<f64>()
-            .sqrt()
-            .max(0.02) as f32
-            / 2.0;
-        let half_v = 0.5 * fovy_deg.to_radians();
-        let half = half_v.min((half_v.tan() * aspect.max(0.1)).atan());
+        let pts: Vec<nalgebra::Vector3<f64>> = points.iter().map(|p| (*p).into()).collect();
+        let (centre, distance) =
+            crate::render::fit_points(&pts, f64::from(fovy_deg), f64::from(aspect), 1.05);
+        let focus = [centre.x as f32, centre.y as f32, centre.z as f32];
+        let distance = distance as f32;
         Self {
             focus,
-            distance: (1.05 * radius / half.sin()).clamp(0.05, 10.0),
+            distance: distance.clamp(0.05, 10.0),
             ..*self
         }
     }

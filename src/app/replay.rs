@@ -110,13 +110,10 @@ fn fresh_video_path(dir: &Path, episode: &Path) -> PathBuf {
     let stem = episode
         .file_stem()
         .map_or("episode".into(), |s| s.to_string_lossy().into_owned());
-    (1..)
-        .map(|i| match i {
-            1 => dir.join(format!("{stem}.mp4")),
-            i => dir.join(format!("{stem}-{i}.mp4")),
-        })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dir.join(format!("{stem}.mp4")))
+    crate::fsutil::first_free(|i| match i {
+        1 => dir.join(format!("{stem}.mp4")),
+        i => dir.join(format!("{stem}-{i}.mp4")),
+    })
 }
 
 fn export_video(t: &mut TimelineTargets) -> Result<(), String> {
@@ -284,7 +281,7 @@ fn advance_playback(time: Res<Time>, mut timeline: ResMut<ReplayTimeline>, sim: 
     if !timeline.playing {
         return;
     }
-    let period = sim.session.env().task().substeps as f64 * sim.session.env().sim().timestep();
+    let period = sim.session.env().control_dt();
     let steps = timeline.accumulated_steps + time.delta_secs_f64() * timeline.speed / period;
     let whole = steps.floor();
     timeline.accumulated_steps = steps - whole;

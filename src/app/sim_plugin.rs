@@ -31,7 +31,7 @@ impl Plugin for SimPlugin {
         let Some((session, path)) = self.session.lock().ok().and_then(|mut s| s.take()) else {
             return;
         };
-        let period = session.env().task().substeps as f64 * session.env().sim().timestep();
+        let period = session.env().control_dt();
         let loaded = LoadedScene::of(session.env().sim().scene(), path, 0);
         let snap = session.snapshot();
         let mut messages = AppMessages::default();

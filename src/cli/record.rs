@@ -77,7 +77,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         Some(format) => Some(FrameSource::new(args, &env, format)?),
         None => None,
     };
-    let fps = 1.0 / (env.sim().timestep() * env.task().substeps as f64);
+    let fps = 1.0 / env.control_dt();
     let policy_name = match args.policy {
         RecordPolicy::Scripted => "scripted",
         RecordPolicy::Random => "random",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::episode::triage::{COLUMNS, SortKey, Triage, scan};
+use crate::episode::triage::{COLUMNS, SortKey, Triage, outcome_label, scan};
 use crate::video::{Overlay, VideoOptions, html_report, render_episode};
 
 /// `so101-lab render`.
@@ -99,20 +99,13 @@ pub fn triage(args: &TriageArgs) -> anyhow::Result<()> {
     );
     t.sort(args.sort, args.desc);
     if let Some(o) = &args.outcome {
-        let known = [
-            "success",
-            "never touched",
-            "one pad contact",
-            "dropped",
-            "timeout",
-        ];
-        let norm = o.replace(['_', '-'], " ").to_lowercase();
-        anyhow::ensure!(
-            known.contains(&norm.as_str()),
-            "--outcome {o}: expected one of success, never_touched, one_pad_contact, dropped, \
-             timeout"
-        );
-        t.filter_outcome(o);
+        let label = outcome_label(o).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--outcome {o}: expected one of success, never_touched, one_pad_contact, \
+                 dropped, timeout"
+            )
+        })?;
+        t.filter_outcome(label);
     }
     if let Some(path) = &args.report {
         write_report(&t, &format!("triage of {}", args.dir.display()), path)?;

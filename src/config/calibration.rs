@@ -73,18 +73,14 @@ impl CalibrationPoint {
 
 /// The first free backup name for `path`: `<file>.bak`, then `<file>.bak.2`, ...
 fn backup_path(path: &Path) -> PathBuf {
-    (1..)
-        .map(|i| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(if i == 1 {
-                ".bak".to_owned()
-            } else {
-                format!(".bak.{i}")
-            });
-            PathBuf::from(p)
-        })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| path.with_extension("toml.bak"))
+    crate::fsutil::first_free(|i| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(match i {
+            1 => ".bak".to_owned(),
+            i => format!(".bak.{i}"),
+        });
+        PathBuf::from(p)
+    })
 }
 
 /// The text of the scene file `text` with every calibration value set from `config`; every

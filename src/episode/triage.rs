@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Episode, EpisodeError, env_of};
-use crate::sim::Sim;
+use super::{EpisodeError, Replay};
 use crate::task::{EpisodeSummary, EpisodeTracker, FailureKind};
 
 /// One episode of the table.
@@ -97,20 +96,12 @@ pub enum SortKey {
     Verdict,
 }
 
-/// The summary of a recorded episode; `sim` is a scratch simulation of its scene (built when
-/// `None` or of another model).
-pub fn summarize(episode: &Episode, path: &Path) -> Result<EpisodeSummary, EpisodeError> {
-    let env = env_of(episode, path)?;
-    let mut scratch = Sim::new(env.sim().scene().clone());
-    let mut t = EpisodeTracker::new(episode.header.seed);
-    for (i, step) in episode.steps.iter().enumerate() {
-        scratch
-            .restore_state(&step.state)
-            .map_err(|e| EpisodeError::Config {
-                path: path.to_owned(),
-                message: format!("state {}: {e}", i + 1),
-            })?;
-        t.push(&step.info, step.reward, &scratch.inspect_grasp());
+/// The summary of a recorded episode: its recorded step infos and the grasp inspector on each
+/// recorded state.
+pub fn summarize(replay: &Replay) -> Result<EpisodeSummary, EpisodeError> {
+    let mut t = EpisodeTracker::new(replay.episode.header.seed);
+    for (step, grasp) in replay.episode.steps.iter().zip(replay.inspections()?) {
+        t.push(&step.info, step.reward, &grasp);
     }
     Ok(t.finish())
 }
@@ -129,10 +120,10 @@ pub fn scan(dir: &Path) -> Result<Triage, EpisodeError> {
     files.sort();
     let mut out = Triage::default();
     for file in files {
-        let row = Episode::read(&file).and_then(|ep| {
+        let row = Replay::open(&file).and_then(|r| {
             Ok(TriageRow {
-                summary: summarize(&ep, &file)?,
-                policy: ep.header.policy,
+                summary: summarize(&r)?,
+                policy: r.episode.header.policy.clone(),
                 file: file.clone(),
             })
         });
@@ -163,13 +154,22 @@ impl Triage {
         sort_rows(&mut self.rows, key, descending);
     }
 
-    /// Keeps only rows whose outcome is `outcome` (`success` or a failure kind's label or its
-    /// snake_case name).
+    /// Keeps only rows whose outcome is `outcome` (a label of [`outcome_label`]).
     pub fn filter_outcome(&mut self, outcome: &str) {
-        let want = outcome.replace(['_', '-'], " ");
-        self.rows
-            .retain(|r| r.outcome().replace('-', " ").eq_ignore_ascii_case(&want));
+        self.rows.retain(|r| r.outcome() == outcome);
     }
+}
+
+/// The outcome label (`success` or a failure kind's label) that `text` names, written either
+/// way: `one-pad contact`, `one_pad_contact`, `One pad contact`.
+pub fn outcome_label(text: &str) -> Option<&'static str> {
+    let norm = |s: &str| s.replace(['_', '-'], " ").to_lowercase();
+    let want = norm(text.trim());
+    FailureKind::ALL
+        .iter()
+        .map(|k| k.label())
+        .chain(["success"])
+        .find(|l| norm(l) == want)
 }
 
 /// Sorts `rows` by `key`; ties keep file order.

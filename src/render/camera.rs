@@ -25,6 +25,31 @@ pub struct CameraModel {
     pub zfar: f64,
 }
 
+/// How to frame `points`: the centre of their bounding box (a mean would lean towards where
+/// points are dense) and the distance at which the sphere around the box (half its diagonal, at
+/// least 1 cm) fits a view of vertical field of view `fovy_deg` and width / height `aspect`,
+/// times `margin`. Every point of the box is then in view, from any direction.
+pub fn fit_points(
+    points: &[Vector3<f64>],
+    fovy_deg: f64,
+    aspect: f64,
+    margin: f64,
+) -> (Vector3<f64>, f64) {
+    let lo = points
+        .iter()
+        .fold(Vector3::repeat(f64::INFINITY), |a, p| a.inf(p));
+    let hi = points
+        .iter()
+        .fold(Vector3::repeat(f64::NEG_INFINITY), |a, p| a.sup(p));
+    if points.is_empty() {
+        return (Vector3::zeros(), 1.0);
+    }
+    let radius = ((hi - lo).norm() / 2.0).max(0.01);
+    let half_v = 0.5 * fovy_deg.to_radians();
+    let half = half_v.min((half_v.tan() * aspect.max(0.1)).atan());
+    ((lo + hi) / 2.0, margin * radius / half.sin())
+}
+
 /// A perturbation of a camera in its own frame (domain randomisation of the mount).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CameraJitter {
@@ -126,27 +151,9 @@ impl CameraModel {
         width: u32,
         height: u32,
     ) -> Self {
-        // The bounding box's centre: a mean would lean towards where points are dense.
-        let lo = points
-            .iter()
-            .fold(Vector3::repeat(f64::INFINITY), |a, p| a.inf(p));
-        let hi = points
-            .iter()
-            .fold(Vector3::repeat(f64::NEG_INFINITY), |a, p| a.sup(p));
-        let centre = if points.is_empty() {
-            Vector3::zeros()
-        } else {
-            (lo + hi) / 2.0
-        };
-        let radius = points
-            .iter()
-            .map(|p| (p - centre).norm())
-            .fold(0.02, f64::max);
-        let half_v = 0.5 * fovy_deg.to_radians();
         let aspect = f64::from(width.max(1)) / f64::from(height.max(1));
-        let half = half_v.min((half_v.tan() * aspect).atan());
         // 1.08: a margin so markers and labels near the edge stay in view.
-        let distance = 1.08 * radius / half.sin();
+        let (centre, distance) = fit_points(points, fovy_deg, aspect, 1.08);
         let dir = from.try_normalize(1e-12).unwrap_or_else(Vector3::z);
         Self::look_at(centre + distance * dir, centre, fovy_deg, width, height)
     }

@@ -23,7 +23,7 @@ pub mod preprocess;
 mod raster;
 mod scene;
 
-pub use camera::{CameraJitter, CameraModel};
+pub use camera::{CameraJitter, CameraModel, fit_points};
 pub use lod::RenderMesh;
 pub use look::{Appearance, Pattern, Surface};
 

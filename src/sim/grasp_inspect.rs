@@ -56,6 +56,21 @@ pub enum GraspVerdict {
 }
 
 impl GraspVerdict {
+    /// Every verdict, from no contact to clipping (the order of [`GraspVerdict::index`]).
+    pub const ALL: [GraspVerdict; 6] = [
+        Self::NoContact,
+        Self::OneJaw,
+        Self::CleanPadGrasp,
+        Self::JawBoxInvolved,
+        Self::Sliding,
+        Self::Clipping,
+    ];
+
+    /// Position in [`GraspVerdict::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Short text for panels and timelines.
     pub fn label(self) -> &'static str {
         match self {

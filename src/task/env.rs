@@ -217,6 +217,11 @@ impl LiftEnv {
         &self.reward
     }
 
+    /// Seconds of simulated time per env step (`substeps` physics steps).
+    pub fn control_dt(&self) -> f64 {
+        self.task().substeps as f64 * self.sim().timestep()
+    }
+
     /// Steps taken in this episode.
     pub fn steps(&self) -> usize {
         self.steps

@@ -100,23 +100,10 @@ pub struct EpisodeTracker {
     last: StepInfo,
 }
 
-const VERDICTS: [GraspVerdict; 6] = [
-    GraspVerdict::NoContact,
-    GraspVerdict::OneJaw,
-    GraspVerdict::CleanPadGrasp,
-    GraspVerdict::JawBoxInvolved,
-    GraspVerdict::Sliding,
-    GraspVerdict::Clipping,
-];
-
-fn verdict_index(v: GraspVerdict) -> usize {
-    VERDICTS.iter().position(|&x| x == v).unwrap_or(0)
-}
-
 fn most_frequent(counts: &[usize; 6]) -> Option<GraspVerdict> {
     // Ties go to the later (worse) verdict, so a fault is never hidden by a tie.
     let (i, &n) = counts.iter().enumerate().max_by_key(|&(i, &n)| (n, i))?;
-    (n > 0).then_some(VERDICTS[i])
+    (n > 0).then_some(GraspVerdict::ALL[i])
 }
 
 impl EpisodeTracker {
@@ -150,7 +137,7 @@ impl EpisodeTracker {
             .quality
             .max_box_penetration_m
             .max(grasp.max_box_penetration());
-        let v = verdict_index(grasp.verdict);
+        let v = grasp.verdict.index();
         if info.grasping {
             self.quality.held_steps += 1;
             self.pads_only += usize::from(grasp.pads_only());

@@ -143,7 +143,7 @@ pub fn render_episode(
         None => None,
     };
     let auto_cam = episode_framing(&mut replay, opts.width, scene_h)?;
-    let fps = control_rate(&replay);
+    let fps = 1.0 / replay.env().control_dt();
     let mut writer = FrameWriter::mp4(out, opts.width, opts.height, fps)
         .with_context(|| format!("writing {}", out.display()))?;
     let mut frame = Frame::default();
@@ -201,17 +201,6 @@ fn episode_framing(replay: &mut Replay, width: u32, height: u32) -> anyhow::Resu
     let lift = replay.env().task().lift_height_m;
     points.push(replay.env().sim().cube_pose().pos + Vector3::new(0.0, 0.0, lift));
     Ok(framing_camera(&points, width, height))
-}
-
-/// Steps per second of simulated time: one step is `substeps` physics steps.
-fn control_rate(replay: &Replay) -> f64 {
-    let env = replay.env();
-    let dt = env.task().substeps as f64 * env.sim().timestep();
-    if dt.is_finite() && dt > 0.0 {
-        1.0 / dt
-    } else {
-        30.0
-    }
 }
 
 fn hud(c: &mut Canvas, replay: &Replay, k: usize, fps: f64) {

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
-use image::ImageEncoder as _;
 use nalgebra::Vector3;
 
 use super::{Overlay, draw_state};
@@ -42,11 +41,9 @@ pub fn thumbnail_png(path: &Path, k: usize, width: u32, height: u32) -> anyhow::
         &[Overlay::Sites, Overlay::Contacts],
         &mut frame,
     )?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&frame.rgb, width, height, image::ExtendedColorType::Rgb8)
-        .map_err(anyhow::Error::from)?;
-    Ok(png)
+    Ok(crate::render::preprocess::encode_png(
+        width, height, &frame.rgb,
+    )?)
 }
 
 fn escape(s: &str) -> String {
