@@ -8,7 +8,7 @@
 #   * a Python venv with torch 2.13.0 + Stable-Baselines3, for tools/sb3_to_torchscript.py and
 #     its interop test (about 5 GB: PyPI's Linux torch wheel pulls the CUDA wheels), and
 #     MuJoCo's Python bindings 3.17.0 (the renderer comparison of `bench render`)
-#   * ffmpeg (Debian), for `record --images mp4`
+#   * ffmpeg (Debian; ffprobe comes with it), for `record --images mp4`, `render` and the app's video export
 #
 # Idempotent: downloads and unpacked libraries are cached under $SO101_CACHE
 # (default ~/.cache/so101-lab) and shared by every clone; a second run only checks stamps.
