@@ -194,6 +194,85 @@ fn a_seeded_cpu_run_is_reproducible() {
     assert_eq!(policies[0], policies[1], "same seed, same bytes");
 }
 
+/// The n-step and asymmetric-critic options train reproducibly; the policy keeps the env's
+/// observation layout (the critic's extras stay out of it) and evaluates; the run says where
+/// its time went.
+#[test]
+fn n_step_asymmetric_runs_reproduce_and_export_the_actor_layout() {
+    let dir = common::temp_dir("so101-cli-nstep", "t");
+    let cfg = dir.join("tiny.toml");
+    std::fs::write(
+        &cfg,
+        "learning_starts = 50\nbatch_size = 16\nnet_arch = [16, 16]\ntotal_timesteps = 400\n\
+         eval_freq = 0\ncheckpoint_freq = 0\nseed = 5\nn_step = 3\nasymmetric_critic = true\n\
+         demos = 1\ngripper_explore_prob = 0.05\nnormalize_reward_until = 200\n\
+         task = \"configs/task_assisted.toml\"\n",
+    )
+    .expect("write");
+    let mut policies = Vec::new();
+    for run in ["a", "b"] {
+        let out = bin()
+            .args(["train", "--config"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.join(run))
+            .output()
+            .expect("runs");
+        assert_ok(&out);
+        policies
+            .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
+    }
+    assert_eq!(policies[0], policies[1], "same seed, same bytes");
+    let info = bin()
+        .args(["policy", "info", "--json"])
+        .arg(dir.join("a/policy_final.safetensors"))
+        .output()
+        .expect("runs");
+    assert_ok(&info);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("JSON");
+    let names = info["inputs"].as_array().expect("observation names");
+    assert_eq!(names.len(), 21, "{info}");
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.as_str().unwrap_or("").starts_with("critic/"))
+    );
+    let out = bin()
+        .arg("eval")
+        .arg(dir.join("a/policy_final.safetensors"))
+        .args(["--episodes", "1", "--json"])
+        .output()
+        .expect("runs");
+    assert_ok(&out);
+    let timing: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("a/timing.json")).expect("timing.json"),
+    )
+    .expect("JSON");
+    for phase in ["env", "sampling", "forward", "backward", "optimiser"] {
+        assert!(
+            timing[phase].as_f64().unwrap_or(0.0) > 0.0,
+            "{phase}: {timing}"
+        );
+    }
+    let parts: f64 = [
+        "env",
+        "act",
+        "sampling",
+        "forward",
+        "backward",
+        "optimiser",
+        "eval",
+        "io",
+    ]
+    .iter()
+    .map(|p| timing[p].as_f64().unwrap_or(0.0))
+    .sum();
+    assert!(
+        parts <= timing["total"].as_f64().unwrap_or(0.0) + 1e-6,
+        "{timing}"
+    );
+}
+
 #[test]
 fn device_selection_cpu_auto_and_a_clear_error_without_cuda() {
     let dir = common::temp_dir("so101-cli-device", "t");

@@ -69,6 +69,9 @@ pub struct SacConfig {
     pub tau: f64,
     /// Discount.
     pub gamma: f64,
+    /// Steps folded into each critic target (1 = one-step TD, SB3's; 3-5 carry the grasp
+    /// reward back to the closing of the gripper faster).
+    pub n_step: usize,
     /// Env steps between updates.
     pub train_freq: usize,
     /// Gradient steps per update.
@@ -81,6 +84,9 @@ pub struct SacConfig {
     pub net_arch: Vec<usize>,
     /// Layer normalisation in the critics' hidden layers (RLPD); off in SB3.
     pub critic_layer_norm: bool,
+    /// Asymmetric critic: the critics also read simulator state the actor never sees (pad
+    /// contacts, grasp flag, hold progress, cube orientation and offset; `rl::critic_obs`).
+    pub asymmetric_critic: bool,
     /// Parallel environments.
     pub n_envs: usize,
     /// Seed of everything.
@@ -91,18 +97,33 @@ pub struct SacConfig {
     pub normalize_obs: bool,
     /// Scale rewards by the running std of the discounted return.
     pub normalize_reward: bool,
+    /// Env step after which that std stops moving (none: it moves all run). Why: the return's
+    /// std grows ~10x once the agent succeeds (231 against 25 before, reference task), so a
+    /// moving scale shrinks every reward as learning works, and the critics chase it.
+    pub normalize_reward_until: Option<usize>,
     /// Clip of normalised observations and rewards.
     pub clip: f64,
     /// Env steps between deterministic evaluations (0 = none).
     pub eval_freq: usize,
     /// Episodes per evaluation.
     pub eval_episodes: usize,
+    /// First reset seed of in-training evaluations. They choose the best policy, so they stay
+    /// apart from training's random seeds and from `eval`'s default 1,000,000.. range.
+    pub eval_first_seed: u64,
     /// Env steps between checkpoints (0 = only at the end).
     pub checkpoint_freq: usize,
     /// Scripted demonstration episodes sampled alongside the online buffer (RLPD-style).
     pub demos: usize,
     /// Fraction of each batch drawn from the demonstrations.
     pub demo_ratio: f64,
+    /// Gripper-aware exploration: each env step after `learning_starts`, the chance that an env
+    /// starts holding a uniform random gripper command for a while (overriding the policy's
+    /// gripper action; the executed action is what replay stores). 0 = off. Why: a policy that
+    /// parks above the cube with the jaw saturated open never samples a close from its own
+    /// Gaussian, so no grasp is ever seen.
+    pub gripper_explore_prob: f64,
+    /// Shortest and longest such hold, env steps.
+    pub gripper_explore_steps: [usize; 2],
     /// Torch intra-op threads.
     pub torch_threads: usize,
     /// `cpu`, `cuda` (an error when libtorch sees no CUDA device) or `auto` (CUDA when present).
@@ -122,23 +143,29 @@ impl Default for SacConfig {
             batch_size: 256,
             tau: 0.005,
             gamma: 0.99,
+            n_step: 1,
             train_freq: 1,
             gradient_steps: 1,
             ent_coef: EntCoef::Auto { init: 1.0 },
             target_entropy: None,
             net_arch: vec![256, 256],
             critic_layer_norm: false,
+            asymmetric_critic: false,
             n_envs: 1,
             seed: 0,
             total_timesteps: 1_000_000,
             normalize_obs: true,
             normalize_reward: true,
+            normalize_reward_until: None,
             clip: 10.0,
             eval_freq: 10_000,
             eval_episodes: 20,
+            eval_first_seed: 2_000_000,
             checkpoint_freq: 50_000,
             demos: 0,
             demo_ratio: 0.5,
+            gripper_explore_prob: 0.0,
+            gripper_explore_steps: [10, 30],
             torch_threads: 1,
             device: "cpu".into(),
             task: PathBuf::from("configs/task.toml"),
@@ -182,6 +209,7 @@ impl SacConfig {
         Check::int_range("batch_size", self.batch_size as i64, 1, 65_536)?;
         Check::range("tau", self.tau, 0.0, 1.0)?;
         Check::range("gamma", self.gamma, 0.0, 1.0)?;
+        Check::int_range("n_step", self.n_step as i64, 1, 100)?;
         Check::int_range("train_freq", self.train_freq as i64, 1, 100_000)?;
         Check::int_range("gradient_steps", self.gradient_steps as i64, 1, 1000)?;
         match self.ent_coef {
@@ -204,6 +232,15 @@ impl SacConfig {
         )?;
         Check::range("clip", self.clip, 0.1, 1e6)?;
         Check::range("demo_ratio", self.demo_ratio, 0.0, 0.95)?;
+        Check::range("gripper_explore_prob", self.gripper_explore_prob, 0.0, 1.0)?;
+        let [lo, hi] = self.gripper_explore_steps;
+        if lo == 0 || hi < lo || hi > 10_000 {
+            return Err(FieldError {
+                field: "gripper_explore_steps".into(),
+                value: format!("{:?}", self.gripper_explore_steps),
+                allowed: "[min, max] with 1 <= min <= max <= 10000".into(),
+            });
+        }
         Check::int_range("torch_threads", self.torch_threads as i64, 1, 256)?;
         if !["cpu", "cuda", "auto"].contains(&self.device.as_str()) {
             return Err(FieldError {

@@ -3,11 +3,14 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod critic_obs;
 pub mod distill;
 pub mod eval;
+pub mod explore;
 pub mod metrics;
 pub mod nets;
 pub mod normalize;
+pub mod nstep;
 pub mod pixel;
 pub mod policy;
 pub mod replay;
@@ -15,6 +18,7 @@ pub mod rng;
 pub mod sac;
 pub mod sweep;
 pub mod tensors;
+pub mod timing;
 pub mod torchscript;
 pub mod train;
 

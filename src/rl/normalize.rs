@@ -63,7 +63,23 @@ impl ObsNormalizer {
         }
     }
 
-    /// Standardised, clipped copy of one observation (f32 for the networks).
+    /// The normaliser of the first `n` elements (the actor's part of an asymmetric learner's
+    /// rows).
+    pub fn prefix(&self, n: usize) -> Self {
+        let n = n.min(self.stats.mean.len());
+        Self {
+            stats: RunningStats {
+                mean: self.stats.mean[..n].to_vec(),
+                var: self.stats.var[..n].to_vec(),
+                count: self.stats.count,
+            },
+            clip: self.clip,
+            enabled: self.enabled,
+        }
+    }
+
+    /// Standardised, clipped copy of one observation (f32 for the networks); a shorter
+    /// observation is standardised as the first elements.
     pub fn apply(&self, obs: &[f64], out: &mut Vec<f32>) {
         out.clear();
         if !self.enabled {
@@ -107,6 +123,9 @@ pub struct RewardScaler {
     pub clip: f64,
     /// Off: identity.
     pub enabled: bool,
+    /// The statistics no longer move: the scale stays where it was frozen.
+    #[serde(default)]
+    pub frozen: bool,
 }
 
 impl RewardScaler {
@@ -118,6 +137,7 @@ impl RewardScaler {
             gamma,
             clip,
             enabled,
+            frozen: false,
         }
     }
 
@@ -126,7 +146,9 @@ impl RewardScaler {
         if let Some(r) = self.returns.get_mut(i) {
             *r = *r * self.gamma + reward;
             let value = *r;
-            self.stats.update(&[value]);
+            if !self.frozen {
+                self.stats.update(&[value]);
+            }
             if done {
                 self.returns[i] = 0.0;
             }
@@ -159,5 +181,27 @@ mod tests {
         let var = data.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / data.len() as f64;
         assert!((s.mean[0] - mean).abs() < 1e-6);
         assert!((s.var[0] - var).abs() / var < 1e-3);
+    }
+
+    /// A frozen scaler keeps its scale while returns still accumulate per env.
+    #[test]
+    fn a_frozen_reward_scale_stays_put() {
+        let mut r = RewardScaler::new(1, 0.5, 10.0, true);
+        for k in 0..50 {
+            r.observe(0, f64::from(k % 7), k % 10 == 9);
+        }
+        let before = r.scale(1.0);
+        r.frozen = true;
+        for _ in 0..50 {
+            r.observe(0, 100.0, false);
+        }
+        assert_eq!(r.scale(1.0), before);
+        assert!(r.returns[0] > 100.0, "the return is still tracked");
+        r.frozen = false;
+        r.observe(0, 100.0, false);
+        assert!(
+            r.scale(1.0) < before,
+            "unfrozen, large returns shrink the scale"
+        );
     }
 }

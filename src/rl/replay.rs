@@ -18,6 +18,9 @@ pub struct Batch {
     pub next_obs: Tensor,
     /// 1 where the transition ended in a terminal state [B, 1] (truncations are 0).
     pub dones: Tensor,
+    /// Bootstrap discount of each transition [B, 1] (gamma^m of n-step returns); `None` for
+    /// one-step buffers, whose learner uses its gamma.
+    pub discounts: Option<Tensor>,
 }
 
 /// Ring buffer of transitions.
@@ -33,6 +36,7 @@ pub struct ReplayBuffer {
     actions: Vec<f32>,
     rewards: Vec<f32>,
     dones: Vec<f32>,
+    discounts: Option<Vec<f32>>,
 }
 
 impl ReplayBuffer {
@@ -50,7 +54,24 @@ impl ReplayBuffer {
             actions: vec![0.0; capacity * act_dim],
             rewards: vec![0.0; capacity],
             dones: vec![0.0; capacity],
+            discounts: None,
         }
+    }
+
+    /// Storage that also keeps each transition's bootstrap discount (n-step returns).
+    pub fn with_discounts(mut self) -> Self {
+        self.discounts = Some(vec![0.0; self.capacity]);
+        self
+    }
+
+    /// Stores an n-step transition with its bootstrap discount (needs [`Self::with_discounts`];
+    /// without it the discount is dropped).
+    pub fn push_folded(&mut self, t: &super::nstep::Folded) {
+        let i = self.next;
+        if let Some(d) = &mut self.discounts {
+            d[i] = t.discount as f32;
+        }
+        self.push(&t.obs, &t.action, t.reward, &t.next_obs, t.terminal);
     }
 
     /// Transitions stored.
@@ -97,6 +118,7 @@ impl ReplayBuffer {
         let mut actions = Vec::with_capacity(n * a);
         let mut rewards = Vec::with_capacity(n);
         let mut dones = Vec::with_capacity(n);
+        let mut discounts = Vec::with_capacity(if self.discounts.is_some() { n } else { 0 });
         for _ in 0..n {
             let i = rng.random_range(0..self.len.max(1));
             obs.extend_from_slice(&self.obs[i * o..(i + 1) * o]);
@@ -104,6 +126,9 @@ impl ReplayBuffer {
             actions.extend_from_slice(&self.actions[i * a..(i + 1) * a]);
             rewards.push(self.rewards[i]);
             dones.push(self.dones[i]);
+            if let Some(d) = &self.discounts {
+                discounts.push(d[i]);
+            }
         }
         let n = n as i64;
         Batch {
@@ -112,6 +137,10 @@ impl ReplayBuffer {
             rewards: Tensor::from_slice(&rewards).reshape([n, 1]),
             next_obs: Tensor::from_slice(&next_obs).reshape([n, o as i64]),
             dones: Tensor::from_slice(&dones).reshape([n, 1]),
+            discounts: self
+                .discounts
+                .is_some()
+                .then(|| Tensor::from_slice(&discounts).reshape([n, 1])),
         }
     }
 }
@@ -124,5 +153,9 @@ pub fn concat(a: Batch, b: Batch) -> Batch {
         rewards: Tensor::cat(&[a.rewards, b.rewards], 0),
         next_obs: Tensor::cat(&[a.next_obs, b.next_obs], 0),
         dones: Tensor::cat(&[a.dones, b.dones], 0),
+        discounts: match (a.discounts, b.discounts) {
+            (Some(x), Some(y)) => Some(Tensor::cat(&[x, y], 0)),
+            _ => None,
+        },
     }
 }

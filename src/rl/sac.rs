@@ -12,6 +12,7 @@ use super::config::{EntCoef, SacConfig};
 use super::nets::{Adam, EnsembleMlp, Mlp, polyak, sum_last};
 use super::replay::Batch;
 use super::rng::{Noise, TorchInit};
+use super::timing::{Lap, PhaseTimes};
 
 /// log-std bounds of the actor (CleanRL's): the raw output is squashed into this range.
 pub const LOG_STD_MIN: f64 = -5.0;
@@ -57,23 +58,41 @@ pub struct Sac {
     /// Sampling noise.
     pub noise: Noise,
     target_entropy: f64,
+    /// Actor input width; the critics also read `critic_extra` more columns after it.
+    obs_dim: i64,
+    critic_extra: i64,
     gamma: f64,
     tau: f64,
     act_dim: i64,
     /// Where the networks live.
     pub device: tch::Device,
+    /// Seconds of forward, backward and optimiser work in `update`, accumulated.
+    pub times: PhaseTimes,
 }
 
 impl Sac {
     /// A learner for `obs_dim` observations and `act_dim` actions in [-1, 1].
     pub fn new(obs_dim: usize, act_dim: usize, cfg: &SacConfig) -> Self {
+        Self::asymmetric(obs_dim, 0, act_dim, cfg)
+    }
+
+    /// A learner whose critics read `critic_extra` privileged columns after the `obs_dim`
+    /// observation columns of each batch row (input `[obs, extras, action]`); the actor reads
+    /// only the observation. `critic_extra = 0` is plain SAC.
+    pub fn asymmetric(
+        obs_dim: usize,
+        critic_extra: usize,
+        act_dim: usize,
+        cfg: &SacConfig,
+    ) -> Self {
         // An unusable device was reported by `train` before it got here; fall back to the CPU.
         let device = cfg.torch_device().unwrap_or(tch::Device::Cpu);
         let mut init = TorchInit::new(cfg.seed).on(device);
         let hidden: Vec<i64> = cfg.net_arch.iter().map(|&h| h as i64).collect();
         let (o, a) = (obs_dim as i64, act_dim as i64);
         let actor = Mlp::new(o, &hidden, 2 * a, &mut init);
-        let mut critic = EnsembleMlp::new(2, o + a, &hidden, 1, &mut init);
+        let extra = critic_extra as i64;
+        let mut critic = EnsembleMlp::new(2, o + extra + a, &hidden, 1, &mut init);
         critic.layer_norm = cfg.critic_layer_norm;
         let critic_target = critic.copy_untracked();
         let (alpha0, auto) = match cfg.ent_coef {
@@ -96,10 +115,13 @@ impl Sac {
             alpha_opt,
             noise: Noise::new(cfg.seed.wrapping_add(1)),
             target_entropy: cfg.target_entropy.unwrap_or(-(act_dim as f64)),
+            obs_dim: o,
+            critic_extra: extra,
             gamma: cfg.gamma,
             tau: cfg.tau,
             act_dim: a,
             device,
+            times: PhaseTimes::default(),
         }
     }
 
@@ -115,6 +137,15 @@ impl Sac {
         let raw = out.narrow(1, self.act_dim, self.act_dim).tanh();
         let log_std = (raw + 1.0) * (0.5 * (LOG_STD_MAX - LOG_STD_MIN)) + LOG_STD_MIN;
         (mean, log_std)
+    }
+
+    /// The actor's columns of a batch of (normalised) replay rows.
+    pub fn actor_view(&self, rows: &Tensor) -> Tensor {
+        if self.critic_extra == 0 {
+            rows.shallow_clone()
+        } else {
+            rows.narrow(1, 0, self.obs_dim)
+        }
     }
 
     /// Reparameterised sample: squashed action and its log-probability [B, 1].
@@ -134,47 +165,69 @@ impl Sac {
         self.critic.forward(&Tensor::cat(&[obs, action], 1), false)
     }
 
-    /// One gradient step on critics, actor and entropy coefficient, then the target update.
-    /// `batch` holds normalised observations; `reward_scale` multiplies its rewards.
-    pub fn update(&mut self, batch: &Batch, reward_scale: f64) -> UpdateStats {
-        let alpha = self.alpha();
-        let target_q: Tensor = tch::no_grad(|| {
-            let (next_a, next_logp) = self.sample(&batch.next_obs);
+    /// The critics' regression target for `batch` [B, 1]: scaled reward plus the discounted
+    /// (gamma, or the batch's n-step discounts) soft value of the next state under the target
+    /// critics, zero after a terminal.
+    pub fn td_target(&mut self, batch: &Batch, reward_scale: f64, alpha: f64) -> Tensor {
+        tch::no_grad(|| {
+            let (next_a, next_logp) = self.sample(&self.actor_view(&batch.next_obs));
             let q = self
                 .critic_target
                 .forward(&Tensor::cat(&[&batch.next_obs, &next_a], 1), false);
             let min_q = q.amin(0, false) - next_logp * alpha;
-            &batch.rewards * reward_scale + (1.0 - &batch.dones) * self.gamma * min_q
-        });
+            let bootstrap = match &batch.discounts {
+                Some(d) => (1.0 - &batch.dones) * d * min_q,
+                None => (1.0 - &batch.dones) * self.gamma * min_q,
+            };
+            &batch.rewards * reward_scale + bootstrap
+        })
+    }
+
+    /// One gradient step on critics, actor and entropy coefficient, then the target update.
+    /// `batch` holds normalised observations; `reward_scale` multiplies its rewards.
+    pub fn update(&mut self, batch: &Batch, reward_scale: f64) -> UpdateStats {
+        let mut lap = Lap::start();
+        let alpha = self.alpha();
+        let target_q = self.td_target(batch, reward_scale, alpha);
         let q = self.q_values(&batch.obs, &batch.actions);
         let td = (&q - target_q.unsqueeze(0))
             .square()
             .mean_dim(1, false, Kind::Float);
         let qf_loss = td.sum(Kind::Float);
+        lap.to(&mut self.times.forward);
         self.critic_opt.zero_grad();
+        lap.to(&mut self.times.optimiser);
         qf_loss.backward();
+        lap.to(&mut self.times.backward);
         self.critic_opt.step();
+        lap.to(&mut self.times.optimiser);
 
-        let (action, logp) = self.sample(&batch.obs);
+        let (action, logp) = self.sample(&self.actor_view(&batch.obs));
         let q_pi = self
             .critic
             .forward(&Tensor::cat(&[&batch.obs, &action], 1), true)
             .amin(0, false);
         let actor_loss = (&logp * alpha - q_pi).mean(Kind::Float);
+        lap.to(&mut self.times.forward);
         self.actor_opt.zero_grad();
+        lap.to(&mut self.times.optimiser);
         actor_loss.backward();
+        lap.to(&mut self.times.backward);
         self.actor_opt.step();
+        lap.to(&mut self.times.optimiser);
 
         let mut alpha_loss_value = 0.0;
         if let Some(opt) = &mut self.alpha_opt {
             let alpha_loss =
                 -(&self.log_alpha * (logp.detach() + self.target_entropy)).mean(Kind::Float);
+            lap.to(&mut self.times.forward);
             opt.zero_grad();
             alpha_loss.backward();
             opt.step();
             alpha_loss_value = alpha_loss.double_value(&[]);
         }
         polyak(&self.critic_target, &self.critic, self.tau);
+        lap.to(&mut self.times.optimiser);
         UpdateStats {
             qf1_loss: td.double_value(&[0, 0]),
             qf2_loss: td.double_value(&[1, 0]),

@@ -159,3 +159,111 @@ fn learns_a_small_continuous_task_in_seconds() {
     );
     assert!(err < 0.1, "mean action error {err}");
 }
+
+/// The asymmetric critic's input is [obs, extras, action]; the actor reads only obs.
+#[test]
+fn asymmetric_critic_input_layout() {
+    let cfg = SacConfig {
+        net_arch: vec![8],
+        batch_size: 4,
+        ..SacConfig::default()
+    };
+    let (obs, extra, act) = (3usize, 2usize, 2usize);
+    let mut sac = Sac::asymmetric(obs, extra, act, &cfg);
+    // Critic weights [members, obs + extra + act, hidden]; actor weights [obs, hidden].
+    assert_eq!(sac.critic.layers[0].0.size(), vec![2, 7, 8]);
+    assert_eq!(sac.actor.layers[0].0.size()[0], 3);
+    let rows = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 40.0, 50.0]).reshape([1, 5]);
+    let view = sac.actor_view(&rows);
+    assert_eq!(
+        Vec::<f32>::try_from(view.reshape([-1])).expect("f32"),
+        vec![1.0, 2.0, 3.0]
+    );
+    // Changing an extra moves the critic, not the actor.
+    let other = Tensor::from_slice(&[1.0f32, 2.0, 3.0, -7.0, 9.0]).reshape([1, 5]);
+    let a = Tensor::from_slice(&[0.1f32, -0.3]).reshape([1, 2]);
+    let (m1, _) = sac.distribution(&sac.actor_view(&rows));
+    let (m2, _) = sac.distribution(&sac.actor_view(&other));
+    assert_eq!(scalar(&(&m1 - &m2).abs().max()), 0.0);
+    let dq = (sac.q_values(&rows, &a) - sac.q_values(&other, &a))
+        .abs()
+        .max();
+    assert!(scalar(&dq) > 0.0, "the critic reads the extras");
+    // An update on 5-column rows runs and learns finite values.
+    let mut buf = ReplayBuffer::new(50, obs + extra, act);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for _ in 0..20 {
+        let o: Vec<f64> = (0..5).map(|_| rng.random_range(-1.0..1.0)).collect();
+        buf.push(&o, &[0.2, -0.4], 1.0, &o, false);
+    }
+    let stats = sac.update(&buf.sample(4, &mut rng), 1.0);
+    assert!(stats.qf1_loss.is_finite() && stats.actor_loss.is_finite());
+    assert!(sac.times.forward > 0.0 && sac.times.backward > 0.0 && sac.times.optimiser > 0.0);
+}
+
+/// The critic extras' layout: named, in order, from a step's info.
+#[test]
+fn critic_extras_from_a_step_info() {
+    use super::critic_obs::{DIM, NAMES, from_info};
+    let info = crate::task::StepInfo {
+        static_pad_contact: true,
+        moving_pad_contact: false,
+        grasping: false,
+        hold_count: 30,
+        cube_pos: [0.25, 0.03, 0.05],
+        tcp_pos: [0.22, -0.01, 0.06],
+        cube_quat: [1.0, 0.0, 0.0, 0.0],
+        ..Default::default()
+    };
+    let x = from_info(&info, 150);
+    assert_eq!(NAMES.len(), DIM);
+    assert_eq!(&x[..4], &[1.0, 0.0, 0.0, 0.2]);
+    assert_eq!(&x[4..8], &[1.0, 0.0, 0.0, 0.0]);
+    assert!((x[8] - 0.05).abs() < 1e-12, "xy offset 3-4-5: {}", x[8]);
+    assert!((x[9] + 0.01).abs() < 1e-12);
+}
+
+/// n-step transitions carry their discount into the critic target: a discount equal to gamma
+/// gives the one-step target exactly, and with zero rewards a discount of gamma/2 halves it.
+#[test]
+fn n_step_discounts_reach_the_target() {
+    use super::nstep::Folded;
+    let cfg = SacConfig {
+        net_arch: vec![8],
+        gamma: 0.5,
+        ..SacConfig::default()
+    };
+    let mut sac = Sac::new(2, 1, &cfg);
+    let folded = |discount: f64| Folded {
+        obs: vec![0.1, 0.2],
+        action: vec![0.3],
+        reward: 0.0,
+        next_obs: vec![0.4, 0.5],
+        terminal: false,
+        discount,
+    };
+    let batch_of = |discount: Option<f64>| {
+        let mut buf = ReplayBuffer::new(1, 2, 1);
+        match discount {
+            Some(d) => {
+                buf = buf.with_discounts();
+                buf.push_folded(&folded(d));
+            }
+            None => buf.push_folded(&folded(0.0)),
+        }
+        buf.sample(1, &mut ChaCha8Rng::seed_from_u64(1))
+    };
+    assert!(
+        batch_of(None).discounts.is_none(),
+        "one-step buffers carry none"
+    );
+    let noise = sac.noise.clone();
+    let mut target = |d: Option<f64>| {
+        sac.noise = noise.clone();
+        scalar(&sac.td_target(&batch_of(d), 1.0, 0.1).reshape([]))
+    };
+    let (one_step, same, half) = (target(None), target(Some(0.5)), target(Some(0.25)));
+    assert!(one_step != 0.0);
+    assert_eq!(one_step, same);
+    assert!((half - 0.5 * one_step).abs() < 1e-6, "{half} vs {one_step}");
+}

@@ -11,9 +11,11 @@ use super::checkpoint::{self, CHECKPOINT_FORMAT, TrainState};
 use super::eval::{EvalReport, evaluate};
 use super::metrics::MetricsWriter;
 use super::normalize::{ObsNormalizer, RewardScaler};
+use super::nstep::NStepFolder;
 use super::policy::{Policy, PolicyMeta};
 use super::replay::{ReplayBuffer, concat};
-use super::{Sac, SacConfig};
+use super::timing::{Lap, PhaseTimes};
+use super::{Sac, SacConfig, critic_obs, explore};
 use crate::episode::ConfigIdentity;
 use crate::scene::BuiltScene;
 use crate::scripted::CartesianPickPolicy;
@@ -65,8 +67,9 @@ pub fn train<F: FnMut(&Progress)>(
 ) -> anyhow::Result<Option<EvalReport>> {
     tch::set_num_threads(cfg.torch_threads as i32);
     cfg.torch_device().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
     let mut t = Trainer::new(cfg, scene, task, reward, run_dir, resume)?;
-    let (started, start_step) = (Instant::now(), t.state.step);
+    let start_step = t.state.step;
     let mut last_report = Instant::now();
     while t.state.step < cfg.total_timesteps {
         t.collect()?;
@@ -77,9 +80,23 @@ pub fn train<F: FnMut(&Progress)>(
             on_progress(&t.progress(started, start_step));
         }
     }
+    let mut lap = Lap::start();
     save_checkpoint(&t.dir.0, &t.sac, &mut t.state)?;
     t.policy("final").save(&t.dir.final_policy())?;
     t.metrics.flush()?;
+    lap.to(&mut t.times.io);
+    let times = PhaseTimes {
+        forward: t.sac.times.forward,
+        backward: t.sac.times.backward,
+        optimiser: t.sac.times.optimiser,
+        total: started.elapsed().as_secs_f64(),
+        ..t.times
+    };
+    eprintln!("time per phase: {}", times.summary());
+    crate::fsutil::write_atomic(
+        &t.dir.0.join("timing.json"),
+        serde_json::to_string_pretty(&times)?.as_bytes(),
+    )?;
     Ok(t.last_eval)
 }
 
@@ -95,6 +112,13 @@ struct Trainer {
     state: TrainState,
     buffer: ReplayBuffer,
     demos: Option<ReplayBuffer>,
+    folder: NStepFolder,
+    /// The asymmetric critic's extras of each env's current state (empty without one).
+    extras: Vec<Vec<f64>>,
+    hold_steps: usize,
+    /// Per env: gripper-aware exploration's current hold.
+    gripper_hold: Vec<explore::GripperHold>,
+    times: PhaseTimes,
     metrics: MetricsWriter,
     obs: Vec<Vec<f64>>,
     ep_return: Vec<f64>,
@@ -119,7 +143,12 @@ impl Trainer {
         let mut envs = VecEnv::new(scene, task, reward, cfg.n_envs, cfg.n_envs.min(2));
         let obs_names = envs.envs()[0].observation_space().names.clone();
         let obs_dim = obs_names.len();
-        let mut sac = Sac::new(obs_dim, 4, cfg);
+        let extra = if cfg.asymmetric_critic {
+            critic_obs::DIM
+        } else {
+            0
+        };
+        let mut sac = Sac::asymmetric(obs_dim, extra, 4, cfg);
         let mut state = TrainState {
             format: CHECKPOINT_FORMAT.into(),
             version: 1,
@@ -128,7 +157,7 @@ impl Trainer {
             episodes: 0,
             updates: 0,
             adam_t: [0; 3],
-            obs_norm: ObsNormalizer::new(obs_dim, cfg.clip, cfg.normalize_obs),
+            obs_norm: ObsNormalizer::new(obs_dim + extra, cfg.clip, cfg.normalize_obs),
             reward_scaler: RewardScaler::new(cfg.n_envs, cfg.gamma, cfg.clip, cfg.normalize_reward),
             sample_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(2)),
             action_rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(3)),
@@ -147,6 +176,14 @@ impl Trainer {
         std::fs::create_dir_all(&dir.0)?;
         crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
         let obs = envs.reset(cfg.seed.wrapping_add(state.step as u64));
+        let extras = envs
+            .envs()
+            .iter()
+            .map(|e| match extra {
+                0 => Vec::new(),
+                _ => critic_obs::at_reset(e).to_vec(),
+            })
+            .collect();
         Ok(Self {
             cfg: cfg.clone(),
             metrics: match resume {
@@ -156,8 +193,13 @@ impl Trainer {
             dir,
             eval_env: LiftEnv::new(scene.clone(), task.clone(), reward.clone()),
             identity: ConfigIdentity::of(&scene.config, task, reward),
-            buffer: ReplayBuffer::new(cfg.buffer_size, obs_dim, 4),
-            demos: collect_demos(cfg, scene, task, reward, obs_dim)?,
+            buffer: replay_buffer(cfg, cfg.buffer_size, obs_dim + extra),
+            extras,
+            hold_steps: task.success_hold_steps,
+            gripper_hold: vec![explore::GripperHold::default(); cfg.n_envs],
+            folder: NStepFolder::new(cfg.n_step, cfg.gamma, cfg.n_envs),
+            times: PhaseTimes::default(),
+            demos: collect_demos(cfg, scene, task, reward, obs_dim + extra)?,
             ep_return: vec![0.0; cfg.n_envs],
             recent: Vec::new(),
             norm_buf: Vec::new(),
@@ -175,6 +217,7 @@ impl Trainer {
 
     /// One step of every env: random actions before learning starts, then policy samples.
     fn collect(&mut self) -> anyhow::Result<()> {
+        let mut lap = Lap::start();
         let random = self.explore_randomly && self.state.step < self.cfg.learning_starts;
         let actions: Vec<[f64; 4]> = (0..self.obs.len())
             .map(|i| {
@@ -187,18 +230,44 @@ impl Trainer {
                 }
             })
             .collect();
+        let mut actions = actions;
+        if !random {
+            let c = &self.cfg;
+            let (p, range) = (c.gripper_explore_prob, c.gripper_explore_steps);
+            let rng = &mut self.state.action_rng;
+            explore::override_gripper(&mut actions, &mut self.gripper_hold, rng, p, range);
+        }
+        lap.to(&mut self.times.act);
         let out = self.envs.step(&actions);
+        lap.to(&mut self.times.env);
+        let until = self.cfg.normalize_reward_until;
+        if until.is_some_and(|until| self.state.step >= until) {
+            self.state.reward_scaler.frozen = true;
+        }
         for (i, action) in actions.iter().enumerate() {
             let done = out.terminated[i] || out.truncated[i];
             let next = out.final_obs[i].as_ref().unwrap_or(&out.obs[i]);
-            self.buffer.push(
-                &self.obs[i],
+            let hold = self.cfg.asymmetric_critic.then_some(self.hold_steps);
+            let next_extras = extras_after(hold, &out.infos[i]);
+            let row = critic_obs::joined(&self.obs[i], &self.extras[i]);
+            let next_row = critic_obs::joined(next, &next_extras);
+            let ends = (out.terminated[i], out.truncated[i]);
+            store(
+                &mut self.buffer,
+                &mut self.folder,
+                i,
+                &row,
                 action,
                 out.rewards[i],
-                next,
-                out.terminated[i],
+                &next_row,
+                ends,
             );
-            self.state.obs_norm.stats.update(next);
+            self.state.obs_norm.stats.update(&next_row);
+            self.extras[i] = if done && hold.is_some() {
+                critic_obs::at_reset(&self.envs.envs()[i]).to_vec()
+            } else {
+                next_extras
+            };
             self.state.reward_scaler.observe(i, out.rewards[i], done);
             self.ep_return[i] += out.rewards[i];
             if done {
@@ -243,7 +312,9 @@ impl Trainer {
             return Ok(());
         }
         for _ in 0..cfg.gradient_steps {
+            let mut lap = Lap::start();
             let batch = sample_batch(cfg, &self.buffer, self.demos.as_ref(), &mut self.state);
+            lap.to(&mut self.times.sampling);
             let scale = if cfg.normalize_reward {
                 self.state.reward_scaler.scale(1.0)
             } else {
@@ -262,6 +333,7 @@ impl Trainer {
     /// Periodic evaluation (saving the best policy) and checkpoint.
     fn evaluate_and_checkpoint(&mut self) -> anyhow::Result<()> {
         let (step, n) = (self.state.step, self.cfg.n_envs);
+        let mut lap = Lap::start();
         if self.cfg.eval_freq > 0 && step % self.cfg.eval_freq < n {
             let report = run_eval(
                 &self.cfg,
@@ -269,6 +341,7 @@ impl Trainer {
                 &mut self.sac,
                 &self.state.obs_norm,
             )?;
+            lap.to(&mut self.times.eval);
             self.metrics
                 .scalar(step, "eval/success_rate", report.success_rate)?;
             self.metrics
@@ -284,6 +357,7 @@ impl Trainer {
         if self.cfg.checkpoint_freq > 0 && step % self.cfg.checkpoint_freq < n {
             save_checkpoint(&self.dir.0, &self.sac, &mut self.state)?;
         }
+        lap.to(&mut self.times.io);
         Ok(())
     }
 
@@ -385,7 +459,7 @@ fn run_eval(
     Ok(evaluate(
         env,
         cfg.eval_episodes,
-        1_000_000,
+        cfg.eval_first_seed,
         None,
         "sac",
         |o, _| {
@@ -408,6 +482,8 @@ pub fn export_policy(
     cfg: &SacConfig,
     notes: &str,
 ) -> Policy {
+    // An asymmetric learner normalises [obs, extras]; the actor's part is the first columns.
+    let actor_norm = state.obs_norm.prefix(obs_names.len());
     let meta = PolicyMeta {
         training: Some(super::policy::TrainingRecord::of(
             "sac", cfg, cfg.seed, cfg.demos, state.step,
@@ -415,13 +491,13 @@ pub fn export_policy(
         ..PolicyMeta::for_actor(
             obs_names,
             &cfg.net_arch,
-            &state.obs_norm,
+            &actor_norm,
             identity.clone(),
             state.step,
             notes.to_owned(),
         )
     };
-    Policy::from_parts(meta, &sac.actor, &state.obs_norm)
+    Policy::from_parts(meta, &sac.actor, &actor_norm)
 }
 
 /// Scripted-pick demonstrations in the env's action space, for RLPD-style sampling.
@@ -430,22 +506,40 @@ fn collect_demos(
     scene: &BuiltScene,
     task: &TaskConfig,
     reward: &RewardConfig,
-    obs_dim: usize,
+    row_dim: usize,
 ) -> anyhow::Result<Option<ReplayBuffer>> {
     if cfg.demos == 0 {
         return Ok(None);
     }
     let mut env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
-    let mut buf = ReplayBuffer::new(cfg.demos * task.max_episode_steps, obs_dim, 4);
+    let mut buf = replay_buffer(cfg, cfg.demos * task.max_episode_steps, row_dim);
+    let hold = cfg.asymmetric_critic.then_some(task.success_hold_steps);
+    let mut folder = NStepFolder::new(cfg.n_step, cfg.gamma, 1);
     let mut ok = 0;
     for k in 0..cfg.demos as u64 {
-        let mut obs = env.reset(cfg.seed.wrapping_add(500_000 + k));
+        let obs = env.reset(cfg.seed.wrapping_add(500_000 + k));
+        let extras = match hold {
+            Some(_) => critic_obs::at_reset(&env).to_vec(),
+            None => Vec::new(),
+        };
+        let mut row = critic_obs::joined(&obs, &extras);
         let mut policy = CartesianPickPolicy::new();
         loop {
             let a = policy.act(&env);
             let out = env.step(&a);
-            buf.push(&obs, &a, out.reward, &out.obs, out.terminated);
-            obs = out.obs;
+            let next_row = critic_obs::joined(&out.obs, &extras_after(hold, &out.info));
+            let ends = (out.terminated, out.truncated);
+            store(
+                &mut buf,
+                &mut folder,
+                0,
+                &row,
+                &a,
+                out.reward,
+                &next_row,
+                ends,
+            );
+            row = next_row;
             if out.terminated || out.truncated {
                 ok += usize::from(out.info.success);
                 break;
@@ -458,4 +552,46 @@ fn collect_demos(
         cfg.demos
     );
     Ok(Some(buf))
+}
+
+/// A replay buffer for `cfg`: with per-transition discounts when targets fold n > 1 steps.
+fn replay_buffer(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuffer {
+    let buf = ReplayBuffer::new(capacity, obs_dim, 4);
+    if cfg.n_step > 1 {
+        buf.with_discounts()
+    } else {
+        buf
+    }
+}
+
+/// The asymmetric critic's extras after a step (`hold` = the task's success hold steps, when
+/// the learner has an asymmetric critic); empty otherwise.
+fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
+    hold.map_or_else(Vec::new, |h| critic_obs::from_info(info, h).to_vec())
+}
+
+/// Stores one env step: as it is for one-step targets, else through the n-step folder (which
+/// may complete none, one or, at an episode's end, several transitions). `ends` = (terminated,
+/// truncated).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one env step, as the replay buffer takes it"
+)]
+fn store(
+    buffer: &mut ReplayBuffer,
+    folder: &mut NStepFolder,
+    env: usize,
+    row: &[f64],
+    action: &[f64],
+    reward: f64,
+    next_row: &[f64],
+    ends: (bool, bool),
+) {
+    if folder.steps() == 1 {
+        buffer.push(row, action, reward, next_row, ends.0);
+    } else {
+        for t in folder.push(env, row, action, reward, next_row, ends.0, ends.1) {
+            buffer.push_folded(&t);
+        }
+    }
 }
