@@ -57,7 +57,9 @@ fn a_tiny_sweep_runs_resumes_and_reports_one_table() {
     let csv = std::fs::read_to_string(out.join("results.csv")).expect("results.csv");
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 3, "{csv}");
-    assert!(rows[0].starts_with("trial,train,reward,seed,steps,steps_to_95,heldout_success"));
+    assert!(rows[0].starts_with(
+        "trial,train,reward,seed,steps,steps_to_95,secs_to_95,heldout_success,heldout_best_success"
+    ));
     assert!(rows[1].starts_with("tiny__v11__seed4,"), "{csv}");
     assert!(rows[2].starts_with("tiny__v11_fixed__seed4,"), "{csv}");
     let json: serde_json::Value =
@@ -67,6 +69,16 @@ fn a_tiny_sweep_runs_resumes_and_reports_one_table() {
         assert_eq!(row["seed"], 4);
         assert_eq!(row["steps"], 150);
         assert_eq!(row["heldout_episodes"], 2);
+        // Best-policy success is absent only when the run wrote no best policy.
+        let best_written = out
+            .join(row["trial"].as_str().expect("trial"))
+            .join("run/policy_best.safetensors")
+            .is_file();
+        assert_eq!(
+            row["heldout_best_success"].is_number(),
+            best_written,
+            "{row}"
+        );
         assert!(row["train_wall_secs"].as_f64().unwrap_or(0.0) > 0.0);
     }
     // Each trial trained with the sweep's reward and seed.

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::rl::sweep::{SweepConfig, Trial, TrialResult, first_step_reaching, results_csv};
+use crate::rl::sweep::{SweepConfig, Trial, TrialResult, first_eval_reaching, results_csv};
 
 /// `so101-lab sweep`.
 #[derive(Debug, Args)]
@@ -151,7 +151,30 @@ fn report_failures(failures: &[String], total: usize) -> anyhow::Result<()> {
     )
 }
 
-/// Trains (or resumes) one trial, evaluates its final policy, writes `result.json`.
+/// `so101-lab eval POLICY --json` on the held-out seeds (eval's default 1,000,000..).
+fn held_out_eval(
+    exe: &Path,
+    sweep: &SweepConfig,
+    policy: &Path,
+) -> anyhow::Result<serde_json::Value> {
+    let eval = Command::new(exe)
+        .arg("eval")
+        .arg(policy)
+        .args(["--episodes", &sweep.eval_episodes.to_string(), "--json"])
+        .env("OMP_NUM_THREADS", sweep.torch_threads.to_string())
+        .output()
+        .context("starting so101-lab eval")?;
+    if !eval.status.success() {
+        bail!(
+            "evaluation of {} failed: {}",
+            policy.display(),
+            String::from_utf8_lossy(&eval.stderr)
+        );
+    }
+    serde_json::from_slice(&eval.stdout).context("reading the evaluation's JSON")
+}
+
+/// Trains (or resumes) one trial, evaluates its final and best policies, writes `result.json`.
 fn run_trial(exe: &Path, sweep: &SweepConfig, trial: &Trial, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let cfg = trial.config(sweep)?;
@@ -178,31 +201,30 @@ fn run_trial(exe: &Path, sweep: &SweepConfig, trial: &Trial, dir: &Path) -> anyh
             dir.join("train.log").display()
         );
     }
-    let eval = Command::new(exe)
-        .arg("eval")
-        .arg(run.join("policy_final.safetensors"))
-        .args(["--episodes", &sweep.eval_episodes.to_string(), "--json"])
-        .env("OMP_NUM_THREADS", sweep.torch_threads.to_string())
-        .output()
-        .context("starting so101-lab eval")?;
-    if !eval.status.success() {
-        bail!(
-            "evaluation failed: {}",
-            String::from_utf8_lossy(&eval.stderr)
-        );
-    }
-    let report: serde_json::Value =
-        serde_json::from_slice(&eval.stdout).context("reading the evaluation's JSON")?;
+    let heldout = |policy: &str| held_out_eval(exe, sweep, &run.join(policy));
+    let final_report = heldout("policy_final.safetensors")?;
+    // A run whose evaluations never improved on its first has no best policy file.
+    let best = run.join("policy_best.safetensors");
+    let best_report = if best.is_file() {
+        Some(heldout("policy_best.safetensors")?)
+    } else {
+        None
+    };
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap_or_default();
+    let first95 = first_eval_reaching(&metrics, 0.95);
     let result = TrialResult {
         trial: trial.name.clone(),
         train: trial.train.display().to_string(),
         reward: cfg.reward.display().to_string(),
         seed: trial.seed,
         steps: cfg.total_timesteps,
-        steps_to_95: first_step_reaching(&metrics, 0.95),
-        heldout_success: report["success_rate"].as_f64().unwrap_or(0.0),
-        heldout_episodes: report["episodes"].as_u64().unwrap_or(0) as usize,
+        steps_to_95: first95.map(|(step, _)| step),
+        secs_to_95: first95.map(|(_, secs)| secs),
+        heldout_success: final_report["success_rate"].as_f64().unwrap_or(0.0),
+        heldout_best_success: best_report
+            .as_ref()
+            .and_then(|r| r["success_rate"].as_f64()),
+        heldout_episodes: final_report["episodes"].as_u64().unwrap_or(0) as usize,
         train_wall_secs: wall,
     };
     crate::fsutil::write_atomic(

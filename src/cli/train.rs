@@ -79,7 +79,8 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         })?;
     bar.finish();
     if let Some(r) = report {
-        println!("last evaluation: {}", serde_json::to_string(&r)?);
+        let label = format!("last evaluation (seeds {}..)", cfg.eval_first_seed);
+        print_report(&label, false, &r)?;
     }
     println!("policies and checkpoint in {}", out.display());
     Ok(())
@@ -200,7 +201,7 @@ where
         name,
         act,
     )?;
-    print_report(args, &report)?;
+    print_report(&args.policy.display().to_string(), args.json, &report)?;
     if let (Some(page), Some(dir)) = (&args.report, &record) {
         let mut t = crate::episode::triage::scan(dir)?;
         t.sort(crate::episode::triage::SortKey::Seed, false);
@@ -210,13 +211,17 @@ where
     Ok(())
 }
 
-fn print_report(args: &EvalArgs, report: &crate::rl::eval::EvalReport) -> anyhow::Result<()> {
-    if args.json {
+/// An evaluation as JSON, or as three lines headed by `label` (the policy).
+fn print_report(
+    label: &str,
+    json: bool,
+    report: &crate::rl::eval::EvalReport,
+) -> anyhow::Result<()> {
+    if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         println!(
-            "{}: success {}/{} = {:.1}% (95% CI {:.1}-{:.1}%), mean return {:.2}, mean length {:.1}",
-            args.policy.display(),
+            "{label}: success {}/{} = {:.1}% (95% CI {:.1}-{:.1}%), mean return {:.2}, mean length {:.1}",
             report.successes,
             report.episodes,
             100.0 * report.success_rate,

@@ -157,22 +157,32 @@ pub struct TrialResult {
     pub steps: usize,
     /// First step whose in-training evaluation reached 95% (none: never).
     pub steps_to_95: Option<usize>,
+    /// Training wall seconds at that evaluation.
+    #[serde(default)]
+    pub secs_to_95: Option<f64>,
     /// Held-out success rate of the final policy.
     pub heldout_success: f64,
+    /// Held-out success rate of the best policy (chosen by in-training evaluation, on seeds
+    /// apart from the held-out ones); none when the run wrote no best policy.
+    #[serde(default)]
+    pub heldout_best_success: Option<f64>,
     /// Held-out episodes.
     pub heldout_episodes: usize,
     /// Training wall time, seconds.
     pub train_wall_secs: f64,
 }
 
-/// The first step of `metrics.csv` text at which `eval/success_rate` reached `bar`.
-pub fn first_step_reaching(metrics_csv: &str, bar: f64) -> Option<usize> {
+/// The step and wall seconds of the first `eval/success_rate` row of `metrics.csv` text that
+/// reached `bar`.
+pub fn first_eval_reaching(metrics_csv: &str, bar: f64) -> Option<(usize, f64)> {
     metrics_csv.lines().skip(1).find_map(|l| {
         let f: Vec<&str> = l.split(',').collect();
         match f.as_slice() {
-            [step, _, "eval/success_rate", value] => {
+            [step, secs, "eval/success_rate", value] => {
                 let v: f64 = value.parse().ok()?;
-                (v >= bar).then(|| step.parse().ok()).flatten()
+                (v >= bar)
+                    .then(|| Some((step.parse().ok()?, secs.parse().ok()?)))
+                    .flatten()
             }
             _ => None,
         }
@@ -182,18 +192,22 @@ pub fn first_step_reaching(metrics_csv: &str, bar: f64) -> Option<usize> {
 /// The results as CSV (one header line, one row per trial).
 pub fn results_csv(rows: &[TrialResult]) -> String {
     let mut out = String::from(
-        "trial,train,reward,seed,steps,steps_to_95,heldout_success,heldout_episodes,train_wall_secs\n",
+        "trial,train,reward,seed,steps,steps_to_95,secs_to_95,heldout_success,\
+         heldout_best_success,heldout_episodes,train_wall_secs\n",
     );
+    let opt = |v: Option<String>| v.unwrap_or_default();
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.1}\n",
+            "{},{},{},{},{},{},{},{},{},{},{:.1}\n",
             r.trial,
             r.train,
             r.reward,
             r.seed,
             r.steps,
-            r.steps_to_95.map_or(String::new(), |s| s.to_string()),
+            opt(r.steps_to_95.map(|s| s.to_string())),
+            opt(r.secs_to_95.map(|s| format!("{s:.1}"))),
             r.heldout_success,
+            opt(r.heldout_best_success.map(|s| s.to_string())),
             r.heldout_episodes,
             r.train_wall_secs
         ));
@@ -210,10 +224,10 @@ mod tests {
         let csv = "step,wall_secs,name,value\n100,1.0,eval/success_rate,0.5\n\
                    150,1.5,charts/success,1\n200,2.0,eval/success_rate,0.95\n\
                    300,3.0,eval/success_rate,1\n";
-        assert_eq!(first_step_reaching(csv, 0.95), Some(200));
-        assert_eq!(first_step_reaching(csv, 0.4), Some(100));
+        assert_eq!(first_eval_reaching(csv, 0.95), Some((200, 2.0)));
+        assert_eq!(first_eval_reaching(csv, 0.4), Some((100, 1.0)));
         assert_eq!(
-            first_step_reaching("step,wall_secs,name,value\n", 0.95),
+            first_eval_reaching("step,wall_secs,name,value\n", 0.95),
             None
         );
     }
