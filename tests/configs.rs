@@ -100,8 +100,23 @@ fn every_training_config_loads_and_points_at_existing_task_and_reward_files() {
     use so101_lab::rl::SacConfig;
     let dir = default_configs_dir().join("train");
     let mut n = 0;
+    // configs/train/*.toml and one level of folders (configs/train/ablation/*.toml).
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("configs/train") {
         let path = entry.expect("entry").path();
+        if path.is_dir() {
+            let inner = std::fs::read_dir(&path).expect("folder");
+            files.extend(inner.map(|e| e.expect("entry").path()));
+        } else {
+            files.push(path);
+        }
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("ablation/fast_nodemo.toml"))
+    );
+    for path in files {
         let is_pixel = path
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("pixel_"));
