@@ -168,6 +168,24 @@ fn train_resume_and_eval_end_to_end() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expects observations"));
 }
 
+/// Trains `cfg` twice, into `dir/a` and `dir/b`: the final policies are the same bytes.
+fn assert_trains_reproducibly(cfg: &std::path::Path, dir: &std::path::Path) {
+    let mut policies = Vec::new();
+    for run in ["a", "b"] {
+        let out = bin()
+            .args(["train", "--config"])
+            .arg(cfg)
+            .arg("--out")
+            .arg(dir.join(run))
+            .output()
+            .expect("runs");
+        assert_ok(&out);
+        policies
+            .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
+    }
+    assert_eq!(policies[0], policies[1], "same seed, same bytes");
+}
+
 #[test]
 fn a_seeded_cpu_run_is_reproducible() {
     let dir = common::temp_dir("so101-cli-repro", "t");
@@ -178,20 +196,7 @@ fn a_seeded_cpu_run_is_reproducible() {
          eval_freq = 0\ncheckpoint_freq = 0\nseed = 7\n",
     )
     .expect("write");
-    let mut policies = Vec::new();
-    for run in ["a", "b"] {
-        let out = bin()
-            .args(["train", "--config"])
-            .arg(&cfg)
-            .arg("--out")
-            .arg(dir.join(run))
-            .output()
-            .expect("runs");
-        assert_ok(&out);
-        policies
-            .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
-    }
-    assert_eq!(policies[0], policies[1], "same seed, same bytes");
+    assert_trains_reproducibly(&cfg, &dir);
 }
 
 /// The n-step and asymmetric-critic options train reproducibly; the policy keeps the env's
@@ -209,20 +214,7 @@ fn n_step_asymmetric_runs_reproduce_and_export_the_actor_layout() {
          task = \"configs/task_assisted.toml\"\n",
     )
     .expect("write");
-    let mut policies = Vec::new();
-    for run in ["a", "b"] {
-        let out = bin()
-            .args(["train", "--config"])
-            .arg(&cfg)
-            .arg("--out")
-            .arg(dir.join(run))
-            .output()
-            .expect("runs");
-        assert_ok(&out);
-        policies
-            .push(std::fs::read(dir.join(run).join("policy_final.safetensors")).expect("policy"));
-    }
-    assert_eq!(policies[0], policies[1], "same seed, same bytes");
+    assert_trains_reproducibly(&cfg, &dir);
     let info = bin()
         .args(["policy", "info", "--json"])
         .arg(dir.join("a/policy_final.safetensors"))
