@@ -103,11 +103,6 @@ impl NStepFolder {
         out
     }
 
-    /// Steps folded per transition.
-    pub fn steps(&self) -> usize {
-        self.n
-    }
-
     /// Drops every pending transition (a reset that was not an episode end, e.g. a resume).
     pub fn clear(&mut self) {
         self.queues.iter_mut().for_each(VecDeque::clear);

@@ -570,9 +570,9 @@ fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
     hold.map_or_else(Vec::new, |h| critic_obs::from_info(info, h).to_vec())
 }
 
-/// Stores one env step: as it is for one-step targets, else through the n-step folder (which
-/// may complete none, one or, at an episode's end, several transitions). `ends` = (terminated,
-/// truncated).
+/// Stores one env step through the n-step folder, which may complete none, one or, at an
+/// episode's end, several transitions (n = 1 gives each step back as it is). `ends` =
+/// (terminated, truncated).
 #[allow(
     clippy::too_many_arguments,
     reason = "one env step, as the replay buffer takes it"
@@ -587,11 +587,7 @@ fn store(
     next_row: &[f64],
     ends: (bool, bool),
 ) {
-    if folder.steps() == 1 {
-        buffer.push(row, action, reward, next_row, ends.0);
-    } else {
-        for t in folder.push(env, row, action, reward, next_row, ends.0, ends.1) {
-            buffer.push_folded(&t);
-        }
+    for t in folder.push(env, row, action, reward, next_row, ends.0, ends.1) {
+        buffer.push_folded(&t);
     }
 }
