@@ -10,7 +10,7 @@ use std::process::Command;
 
 use nalgebra::{Matrix3, Vector3};
 use so101_lab::config::default_configs_dir;
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 const W: u32 = 640;
 const H: u32 = 480;
@@ -99,7 +99,7 @@ fn default_scene_renders_the_arm_in_its_colours() {
 }
 
 /// Pixel where the MJCF camera `name` sees world point `p`, for a `W`x`H` image.
-fn project(env: &LiftEnv, camera: &str, p: Vector3<f64>) -> (f64, f64) {
+fn project(env: &TaskEnv, camera: &str, p: Vector3<f64>) -> (f64, f64) {
     let sim = env.sim();
     let model = sim.model();
     let id = model
@@ -127,7 +127,7 @@ fn gripperframe_marker_lands_on_the_projected_site() {
     let cfg = default_configs_dir();
     let task = TaskConfig::load(&cfg.join("task.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards").join("v11.toml")).expect("reward");
-    let mut env = LiftEnv::new(common::default_scene(), task, reward);
+    let mut env = TaskEnv::new(common::default_scene(), task, reward);
     env.reset(seed);
     let site = env.sim().tcp_pose().pos;
     let (u, v) = project(&env, "front", site);

@@ -414,3 +414,29 @@ fn the_timeline_jumps_to_the_next_grasp_fault() {
     assert_eq!(timeline.next_fault(12), Some((40, GraspVerdict::Clipping)));
     assert_eq!(timeline.next_fault(40), None);
 }
+
+#[test]
+fn the_place_task_opens_with_its_target_drawn_and_the_scripted_pick_and_place() {
+    let task = default_configs_dir().join("tasks/place.toml");
+    let task = task.to_string_lossy();
+    let mut app = app_from(&["view", "--task", &task, "--driver", "scripted", "--paused"]);
+    push(&mut app, SimCommand::SetPaused(false));
+    let mut inside = false;
+    for _ in 0..200 {
+        fixed_step(&mut app);
+        let snap = &app.world().resource::<LatestSnapshot>().0;
+        let marker = snap
+            .annotations
+            .place_target
+            .expect("the target is annotated");
+        assert_eq!(marker.radius_m, 0.02);
+        inside |= marker.cube_inside;
+        if inside {
+            break;
+        }
+    }
+    assert!(
+        inside,
+        "the scripted pick-and-place sets the cube on the target"
+    );
+}

@@ -20,6 +20,37 @@ fn pick_json_reports_success_rate_and_failure_kinds() {
 }
 
 #[test]
+fn pick_on_the_place_task_reports_the_task_success_and_failure_kinds() {
+    let out = bin()
+        .args([
+            "pick",
+            "--task",
+            "configs/tasks/place.toml",
+            "--seeds",
+            "3",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["task"], "place");
+    assert_eq!(
+        (v["episodes"].as_u64(), v["successes"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(v["failures"].is_object());
+    let row = &v["per_episode"][0];
+    assert_eq!(row["success"], true);
+    let out = bin()
+        .args(["pick", "--task", "configs/tasks/place.toml", "--seeds", "2"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("scripted place: 2/2"), "{text}");
+}
+
+#[test]
 fn pick_text_prints_summary() {
     let out = bin()
         .args(["pick", "--seeds", "2", "--yaw", "30"])

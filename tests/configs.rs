@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 
 use so101_lab::config::default_configs_dir;
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 #[test]
 fn shipped_task_and_v11_are_the_reference_defaults() {
@@ -60,7 +60,7 @@ fn a_user_reward_version_needs_no_code() {
         RewardConfig::default().grasp_bonus,
         "unset fields keep V11 values"
     );
-    let mut env = LiftEnv::new(common::default_scene(), TaskConfig::default(), mine);
+    let mut env = TaskEnv::new(common::default_scene(), TaskConfig::default(), mine);
     env.reset(0);
     let out = env.step(&[0.0; 4]);
     assert!(out.reward.is_finite());
@@ -155,7 +155,7 @@ fn the_wrist_camera_task_and_the_dr_ranges_load() {
     let image = task.obs.image.clone().expect("[obs.image]");
     assert_eq!((image.width, image.height, image.frame_stack), (84, 84, 3));
     assert!(!image.privileged_state);
-    let env = LiftEnv::try_new(common::default_scene(), task, RewardConfig::default())
+    let env = TaskEnv::try_new(common::default_scene(), task, RewardConfig::default())
         .expect("the wrist camera exists");
     assert!(env.observation_space().privileged_names().is_empty());
     let dr =
@@ -181,4 +181,89 @@ fn every_distill_config_loads() {
         n += 1;
     }
     assert!(n >= 1);
+}
+
+#[test]
+fn tasks_are_configurations_of_one_env() {
+    use so101_lab::task::{RewardFunction, SuccessPredicate};
+    let dir = default_configs_dir();
+    let lift = TaskConfig::load(&dir.join("tasks/lift.toml")).expect("lift");
+    // The lift task file is the reference task, named, with its reward version beside it.
+    assert_eq!(
+        lift,
+        TaskConfig {
+            reward: Some("../rewards/v11.toml".into()),
+            ..TaskConfig::default()
+        }
+    );
+    let place = TaskConfig::load(&dir.join("tasks/place.toml")).expect("place");
+    assert_eq!(
+        (place.name.as_str(), place.success),
+        ("place", SuccessPredicate::Place)
+    );
+    let target = place.target.expect("[target]");
+    assert_eq!((target.x, target.y), ([0.15, 0.35], [-0.15, 0.15]));
+    assert_eq!((target.min_cube_distance_m, target.radius_m), (0.06, 0.02));
+    assert_eq!(place.success_hold_steps, 25);
+    assert!(place.obs.target_pos);
+    let reward_path = place
+        .reward_path(&dir.join("tasks/place.toml"))
+        .expect("reward");
+    let reward = RewardConfig::load(&reward_path).expect("place_v1");
+    assert_eq!(reward, RewardConfig::place_v1());
+    assert_eq!(reward.function, RewardFunction::StagedPlace);
+    place
+        .check_reward(&reward)
+        .expect("place reward on the place task");
+    assert!(lift.check_reward(&reward).is_err(), "no target to place on");
+    // The third task is a file only: lift, starting 8-12 cm from above the cube.
+    let far = TaskConfig::load(&dir.join("tasks/lift_far.toml")).expect("lift_far");
+    assert_eq!(far.reset_offset_m, Some([0.08, 0.12]));
+    assert_eq!(far.success, SuccessPredicate::LiftHold);
+    let mut env = TaskEnv::new(common::default_scene(), far, RewardConfig::default());
+    for seed in 0..10 {
+        env.reset(seed);
+        let (tcp, cube) = (env.sim().tcp_pose().pos, env.sim().cube_pose().pos);
+        let d = (tcp.x - cube.x).hypot(tcp.y - cube.y);
+        // 8-12 cm from the jaw-clearance-shifted point above the cube, give or take the servos.
+        assert!((0.07..=0.13).contains(&d), "seed {seed}: {d:.3} m");
+    }
+    // Every task file builds an env that steps.
+    for name in ["lift", "place", "lift_far"] {
+        let path = dir.join(format!("tasks/{name}.toml"));
+        let task = TaskConfig::load(&path).expect("task");
+        let reward = RewardConfig::load(&task.reward_path(&path).expect("reward")).expect("r");
+        let mut env = TaskEnv::new(common::default_scene(), task, reward);
+        let obs = env.reset(1);
+        assert_eq!(obs.len(), env.observation_space().dim(), "{name}");
+        let out = env.step(&[0.0, 0.0, 0.1, 0.0]);
+        assert!(out.reward.is_finite() && out.obs.iter().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn bad_task_goals_name_the_field() {
+    let dir = default_configs_dir();
+    let place = TaskConfig::load(&dir.join("tasks/place.toml")).expect("place");
+    let mut t = place.clone();
+    t.target.as_mut().expect("target").y = [-0.4, 0.15];
+    let e = t.validate().expect_err("outside the workspace");
+    assert_eq!(e.field, "target.y[0]");
+    let mut t = place.clone();
+    t.target = None;
+    assert_eq!(t.validate().expect_err("no target").field, "success");
+    let mut t = place;
+    t.target.as_mut().expect("target").radius_m = 0.0;
+    assert_eq!(
+        t.validate().expect_err("zero radius").field,
+        "target.radius_m"
+    );
+    let text = "name = \"x\"\nfunction = \"staged_stack\"\n";
+    let path = std::env::temp_dir().join(format!("so101-unknown-fn-{}.toml", std::process::id()));
+    std::fs::write(&path, text).expect("write");
+    let e = RewardConfig::load(&path)
+        .expect_err("unknown function")
+        .to_string();
+    std::fs::remove_file(&path).ok();
+    assert!(e.contains("function") && e.contains("staged_stack"), "{e}");
 }

@@ -3,14 +3,14 @@
 
 mod common;
 
-use so101_lab::task::{LiftEnv, ResetMode, RewardConfig, TaskConfig, VecEnv};
+use so101_lab::task::{ResetMode, RewardConfig, TaskConfig, TaskEnv, VecEnv};
 
-fn env(mode: ResetMode) -> LiftEnv {
+fn env(mode: ResetMode) -> TaskEnv {
     let task = TaskConfig {
         reset_mode: mode,
         ..TaskConfig::default()
     };
-    LiftEnv::new(common::default_scene(), task, RewardConfig::default())
+    TaskEnv::new(common::default_scene(), task, RewardConfig::default())
 }
 
 fn bits(v: &[f64]) -> Vec<u64> {
@@ -73,7 +73,7 @@ fn oracle_policy_succeeds_through_the_action_api() {
         top_down_ik: true,
         ..TaskConfig::default()
     };
-    let mut e = LiftEnv::new(common::default_scene(), task, RewardConfig::default());
+    let mut e = TaskEnv::new(common::default_scene(), task, RewardConfig::default());
     let mut obs = e.reset(1);
     let mut total = 0.0;
     for t in 0..300 {
@@ -178,4 +178,74 @@ fn vec_env_is_deterministic_across_thread_counts_and_auto_resets() {
             assert!(x.final_obs.iter().all(Option::is_none));
         }
     }
+}
+
+fn place_env(require_carry: bool) -> TaskEnv {
+    let dir = so101_lab::config::default_configs_dir();
+    let mut task = TaskConfig::load(&dir.join("tasks/place.toml")).expect("place");
+    task.target.as_mut().expect("target").require_carry = require_carry;
+    TaskEnv::new(common::default_scene(), task, RewardConfig::place_v1())
+}
+
+#[test]
+fn place_reset_draws_a_seeded_target_and_observes_it() {
+    let mut env = place_env(true);
+    let space = env.observation_space().clone();
+    let n = space.dim();
+    assert_eq!(n, 23);
+    assert_eq!(space.names[n - 2], "target_pos/x");
+    assert!(!space.is_privileged(n - 2) && !space.is_privileged(n - 1));
+    for seed in 0..50 {
+        let obs = env.reset(seed);
+        let g = env.goal().expect("a target");
+        let cube = env.sim().cube_pose().pos;
+        assert!((g[0] - cube.x).hypot(g[1] - cube.y) >= 0.06, "seed {seed}");
+        assert!((0.15..=0.35).contains(&g[0]) && (-0.15..=0.15).contains(&g[1]));
+        assert_eq!(bits(&obs[n - 2..]), bits(&g));
+    }
+    env.reset(7);
+    let (goal, cube) = (env.goal(), env.sim().cube_pose().pos);
+    env.reset(8);
+    env.reset(7);
+    assert_eq!(env.goal(), goal, "same seed, same target");
+    // The target is drawn after the cube: the lift task's cube placement is unchanged.
+    let mut lift = env_with(TaskConfig::default());
+    let obs = lift.reset(7);
+    assert_eq!((obs.len(), lift.goal()), (21, None));
+    assert_eq!(lift.sim().cube_pose().pos, cube);
+}
+
+fn env_with(task: TaskConfig) -> TaskEnv {
+    TaskEnv::new(common::default_scene(), task, RewardConfig::default())
+}
+
+/// Puts the cube on the target, moves the hand up and away with the gripper open, and counts the
+/// steps until success (None within 40 steps).
+fn push_onto_target(env: &mut TaskEnv) -> Option<usize> {
+    env.reset(3);
+    let g = env.goal().expect("target");
+    let z = env.cube_rest_z();
+    env.sim_mut().set_cube_pose([g[0] + 0.005, g[1], z], 0.0);
+    for k in 1..=40 {
+        let out = env.step(&[0.0, 0.0, 0.5, 1.0]);
+        let p = out.info.place.expect("place info");
+        assert!(p.on_target && (p.target_distance_m - 0.005).abs() < 0.002);
+        if k > 10 {
+            assert!(p.resting && p.released, "step {k}: {p:?}");
+        }
+        if out.terminated {
+            return Some(k);
+        }
+    }
+    None
+}
+
+#[test]
+fn a_cube_pushed_onto_the_target_is_not_placed_unless_carry_is_waived() {
+    let mut env = place_env(true);
+    assert_eq!(push_onto_target(&mut env), None, "never carried");
+    let mut env = place_env(false);
+    let k = push_onto_target(&mut env).expect("placed");
+    // Released within the first few steps, then 25 placed steps in a row.
+    assert!((25..=32).contains(&k), "success at step {k}");
 }

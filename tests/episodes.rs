@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use so101_lab::episode::{
     ConfigIdentity, Episode, EpisodeError, EpisodeRecorder, header_for, resimulate, step_record,
 };
-use so101_lab::scripted::CartesianPickPolicy;
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::scripted::CartesianPlacePolicy;
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 fn temp_dir(name: &str) -> PathBuf {
     common::temp_dir("so101-ep", name)
@@ -27,12 +27,18 @@ fn assisted() -> TaskConfig {
 
 /// Records one full scripted episode (300 steps unless it succeeds) and returns its path.
 fn record(dir: &Path, seed: u64, task: TaskConfig) -> PathBuf {
-    let mut env = LiftEnv::new(common::default_scene(), task, RewardConfig::default());
+    record_with(dir, seed, task, RewardConfig::default())
+}
+
+/// [`record`] with a reward version; the scripted controller picks and lifts, or on a task with
+/// a target, picks and places.
+fn record_with(dir: &Path, seed: u64, task: TaskConfig, reward: RewardConfig) -> PathBuf {
+    let mut env = TaskEnv::new(common::default_scene(), task, reward);
     let obs = env.reset(seed);
     let path = dir.join(format!("ep_{seed}.jsonl"));
     let mut rec =
         EpisodeRecorder::create(&path, &header_for(&env, seed, "scripted", &obs)).expect("create");
-    let mut policy = CartesianPickPolicy::new();
+    let mut policy = CartesianPlacePolicy::new();
     loop {
         let a = policy.act(&env);
         let out = env.step(&a);
@@ -70,7 +76,7 @@ fn round_trip_and_bitwise_resimulation() {
     assert_eq!(report.first_divergence, None, "diverged");
     assert_eq!(report.steps, ep.steps.len());
     // Episodes are never overwritten.
-    let mut env = LiftEnv::new(common::default_scene(), assisted(), RewardConfig::default());
+    let mut env = TaskEnv::new(common::default_scene(), assisted(), RewardConfig::default());
     let obs = env.reset(3);
     let err = EpisodeRecorder::create(&path, &header_for(&env, 3, "x", &obs)).expect_err("exists");
     assert!(matches!(err, EpisodeError::Exists { .. }));
@@ -117,7 +123,7 @@ fn a_crash_keeps_every_complete_step() {
     assert_eq!(ep.warnings.len(), 1, "{:?}", ep.warnings);
     println!("{}", ep.warnings[0]);
     // A recorder that never finished leaves its steps in <file>.partial.
-    let mut env = LiftEnv::new(common::default_scene(), assisted(), RewardConfig::default());
+    let mut env = TaskEnv::new(common::default_scene(), assisted(), RewardConfig::default());
     let obs = env.reset(6);
     let target = dir.join("unfinished.jsonl");
     let mut rec =
@@ -280,4 +286,72 @@ fn a_different_config_is_reported() {
     let other = ConfigIdentity::of(&scene, &assisted(), &other_reward);
     assert_eq!(ep.config_differences(&other), vec!["reward"]);
     assert_ne!(other.hash, ep.header.config.hash);
+}
+
+#[test]
+fn an_old_lift_episode_still_loads_and_resimulates_bit_for_bit() {
+    // Recorded before tasks became configs (no task name, success predicate, target or place
+    // reward terms in the file).
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/episodes/lift_v1_seed7.jsonl");
+    let ep = Episode::read(&path).expect("reads");
+    let toml = &ep.header.config.task_toml;
+    assert!(
+        !toml.contains("\nsuccess =") && !toml.contains("name ="),
+        "{toml}"
+    );
+    assert_eq!(ep.steps.len(), 40);
+    assert_eq!(ep.header.reward_terms.len(), 9);
+    let report = resimulate(&ep, &path).expect("resim");
+    assert_eq!(report.first_divergence, None, "diverged");
+    assert_eq!(report.steps, 40);
+    let replay = so101_lab::episode::Replay::open(&path).expect("replay");
+    let task = replay.env().task();
+    assert_eq!(task.name, "lift");
+    assert_eq!(task.success, so101_lab::task::SuccessPredicate::LiftHold);
+    assert!(task.target.is_none());
+    assert!(!replay.markers().place_task);
+}
+
+#[test]
+fn a_place_episode_records_its_task_and_target_and_replays_bit_for_bit() {
+    let dir = temp_dir("place");
+    let tasks = so101_lab::config::default_configs_dir().join("tasks");
+    let task = TaskConfig::load(&tasks.join("place.toml")).expect("place");
+    let path = record_with(&dir, 11, task, RewardConfig::place_v1());
+    let ep = Episode::read(&path).expect("reads");
+    assert!(ep.steps.last().expect("steps").info.success, "placed");
+    assert!(ep.header.config.task_toml.contains("name = \"place\""));
+    assert!(ep.header.reward_terms.iter().any(|t| t == "release"));
+    assert_eq!(ep.header.initial_controller.goal, env_goal(&ep));
+    let report = resimulate(&ep, &path).expect("resim");
+    assert_eq!(report.first_divergence, None, "diverged");
+    let replay = so101_lab::episode::Replay::open(&path).expect("replay");
+    let m = replay.markers();
+    assert!(m.place_task);
+    let (g, c, p, r) = (
+        m.grasp.unwrap(),
+        m.carry.unwrap(),
+        m.place.unwrap(),
+        m.release.unwrap(),
+    );
+    assert!(
+        g <= c && c < p && p <= r,
+        "grasp {g} carry {c} place {p} release {r}"
+    );
+    let names: Vec<String> = m.named().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["grasp", "carry", "place", "release", "drop"]);
+    let marker = replay
+        .snapshot()
+        .annotations
+        .place_target
+        .expect("target drawn");
+    assert_eq!(marker.radius_m, 0.02);
+}
+
+fn env_goal(ep: &Episode) -> Option<[f64; 2]> {
+    ep.steps[0]
+        .info
+        .place
+        .map(|p| [p.target_pos[0], p.target_pos[1]])
 }

@@ -7,7 +7,7 @@ mod common;
 use so101_lab::config::default_configs_dir;
 use so101_lab::scripted::CartesianPickPolicy;
 use so101_lab::sim::{ContactInfo, GraspVerdict, inspect_grasp};
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 /// A cube contact with `geom`: normal force `fn_`, cone use `cone` (mu 1), penetration `pen`.
 fn touch(cube: usize, geom: usize, name: &str, fn_: f64, cone: f64, pen: f64) -> ContactInfo {
@@ -77,7 +77,7 @@ fn the_inspector_reads_the_scripted_picks_real_grasp() {
     let cfg = default_configs_dir();
     let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut env = LiftEnv::new(common::default_scene(), task, reward);
+    let mut env = TaskEnv::new(common::default_scene(), task, reward);
     env.reset(3);
     let mut policy = CartesianPickPolicy::new();
     let mut held = Vec::new();

@@ -13,7 +13,7 @@ use so101_lab::episode::{
 };
 use so101_lab::scripted::CartesianPickPolicy;
 use so101_lab::task::{
-    DrConfig, ImageChannel, ImageObsConfig, ImagePipeline, LiftEnv, RewardConfig, TaskConfig,
+    DrConfig, ImageChannel, ImageObsConfig, ImagePipeline, RewardConfig, TaskConfig, TaskEnv,
     VecEnv,
 };
 
@@ -46,7 +46,7 @@ fn default_dr() -> DrConfig {
 
 #[test]
 fn the_image_observation_is_named_stacked_and_unprivileged() {
-    let mut env = LiftEnv::new(
+    let mut env = TaskEnv::new(
         common::default_scene(),
         seeing_task(),
         RewardConfig::default(),
@@ -84,8 +84,8 @@ fn vec_env_renders_the_same_pixels_as_single_envs() {
     let task = seeing_task();
     let mut vec = VecEnv::new(&scene, &task, &RewardConfig::default(), 3, 2);
     vec.reset(11);
-    let mut singles: Vec<LiftEnv> = (0..3)
-        .map(|_| LiftEnv::new(scene.clone(), task.clone(), RewardConfig::default()))
+    let mut singles: Vec<TaskEnv> = (0..3)
+        .map(|_| TaskEnv::new(scene.clone(), task.clone(), RewardConfig::default()))
         .collect();
     // VecEnv env i draws its first seed from ChaCha8 stream i of 11.
     for (i, env) in singles.iter_mut().enumerate() {
@@ -113,7 +113,7 @@ fn a_recorded_episode_with_dr_re_simulates_and_re_renders_identically() {
     let dir = temp_dir("dr-episode");
     let mut task = seeing_task();
     task.dr = Some(default_dr());
-    let mut env = LiftEnv::new(common::default_scene(), task, RewardConfig::default());
+    let mut env = TaskEnv::new(common::default_scene(), task, RewardConfig::default());
     let path = dir.join("ep.jsonl");
     let seed = 42;
     let obs = env.reset(seed);
@@ -171,14 +171,14 @@ fn a_recorded_episode_with_dr_re_simulates_and_re_renders_identically() {
 #[test]
 fn dr_changes_the_world_per_seed_and_not_the_cube_placement() {
     let scene = common::default_scene();
-    let mut plain = LiftEnv::new(scene.clone(), seeing_task(), RewardConfig::default());
+    let mut plain = TaskEnv::new(scene.clone(), seeing_task(), RewardConfig::default());
     let mut task = seeing_task();
     let mut dr = default_dr();
     // Only appearance and latency: the physics stay as built, so the start states match.
     dr.cube_physics = Default::default();
     dr.servo.kp_scale = None;
     task.dr = Some(dr);
-    let mut randomised = LiftEnv::new(scene, task, RewardConfig::default());
+    let mut randomised = TaskEnv::new(scene, task, RewardConfig::default());
     let mut looks = std::collections::HashSet::new();
     for seed in 0..6 {
         plain.reset(seed);
@@ -206,8 +206,8 @@ fn action_latency_delays_the_action() {
     let mut dr = DrConfig::default();
     dr.servo.latency_steps = Some([2, 2]);
     task.dr = Some(dr);
-    let mut delayed = LiftEnv::new(scene.clone(), task, RewardConfig::default());
-    let mut direct = LiftEnv::new(scene, TaskConfig::default(), RewardConfig::default());
+    let mut delayed = TaskEnv::new(scene.clone(), task, RewardConfig::default());
+    let mut direct = TaskEnv::new(scene, TaskConfig::default(), RewardConfig::default());
     delayed.reset(1);
     direct.reset(1);
     let t0 = delayed.target();

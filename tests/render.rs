@@ -9,7 +9,7 @@ use so101_lab::render::{Appearance, Frame, RenderOptions, Renderer, SegClass};
 use so101_lab::scene::BuiltScene;
 use so101_lab::scripted::CartesianPickPolicy;
 use so101_lab::sim::Sim;
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 fn assisted() -> TaskConfig {
     TaskConfig {
@@ -21,7 +21,7 @@ fn assisted() -> TaskConfig {
 
 /// 20 seeded states along scripted picks: approach, closing, grasped and lifted.
 fn states(scene: &BuiltScene) -> Vec<Sim> {
-    let mut env = LiftEnv::new(scene.clone(), assisted(), RewardConfig::default());
+    let mut env = TaskEnv::new(scene.clone(), assisted(), RewardConfig::default());
     let mut out = Vec::new();
     for seed in 0..20u64 {
         env.reset(seed);

@@ -10,7 +10,7 @@ use std::process::Command;
 use so101_lab::render::{Appearance, Frame, RenderOptions, Renderer};
 use so101_lab::scripted::CartesianPickPolicy;
 use so101_lab::sim::Sim;
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 fn python() -> PathBuf {
     std::env::var_os("SO101_SB3_PYTHON")
@@ -28,7 +28,7 @@ fn images_match_mujocos_renderer() {
         top_down_ik: true,
         ..TaskConfig::default()
     };
-    let mut env = LiftEnv::new(scene.clone(), task, RewardConfig::default());
+    let mut env = TaskEnv::new(scene.clone(), task, RewardConfig::default());
     let mut sims = Vec::new();
     for seed in 0..6u64 {
         env.reset(seed);

@@ -207,13 +207,13 @@ fn corrupt_or_truncated_files_are_clear_errors() {
 /// evaluation used them).
 fn bundled_policy_lifts(file: &str) -> Policy {
     use so101_lab::rl::eval::evaluate;
-    use so101_lab::task::LiftEnv;
+    use so101_lab::task::TaskEnv;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let mut policy = Policy::load(&path).expect("bundled policy loads");
     let c = policy.meta.config.clone();
     let task: TaskConfig = toml::from_str(&c.task_toml).expect("task");
     let reward: RewardConfig = toml::from_str(&c.reward_toml).expect("reward");
-    let mut env = LiftEnv::new(common::default_scene(), task, reward);
+    let mut env = TaskEnv::new(common::default_scene(), task, reward);
     policy
         .check_layout(&env.observation_space().names, &path)
         .expect("layout");

@@ -71,3 +71,27 @@ fn scripted_pick_200_seeds_yaw_40_with_wrist_alignment_at_least_95_percent() {
         report.success_rate
     );
 }
+
+#[test]
+fn scripted_pick_and_place_200_seeds_at_least_98_percent() {
+    use so101_lab::task::{RewardConfig, TaskConfig};
+    let path = so101_lab::config::default_configs_dir().join("tasks/place.toml");
+    let task = TaskConfig::load(&path).expect("place task");
+    let reward = RewardConfig::load(&task.reward_path(&path).expect("reward")).expect("reward");
+    let r = so101_lab::scripted::run_task_picks(&common::default_scene(), &task, &reward, 0, 200);
+    println!(
+        "scripted pick-and-place: {}/{} ({:.1}%), {:.0} steps per success, failures {:?}",
+        r.successes,
+        r.episodes,
+        100.0 * r.success_rate,
+        r.mean_success_steps,
+        r.failures
+    );
+    assert_eq!(r.episodes, 200);
+    assert!(r.successes >= 196, "{} of 200", r.successes);
+    assert_eq!(
+        r.failures.values().sum::<usize>(),
+        200 - r.successes,
+        "every failure has a kind"
+    );
+}

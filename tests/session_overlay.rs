@@ -7,20 +7,20 @@ mod common;
 use so101_lab::config::default_configs_dir;
 use so101_lab::overlay::{self, Primitive};
 use so101_lab::rl::policy::Policy;
-use so101_lab::scripted::CartesianPickPolicy;
+use so101_lab::scripted::CartesianPlacePolicy;
 use so101_lab::session::{Driver, LiveSession, LoadedPolicy};
-use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
 
 fn bundled() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets/policies/lift_sac.safetensors")
 }
 
-fn env_for(policy: &Policy) -> LiftEnv {
+fn env_for(policy: &Policy) -> TaskEnv {
     let rec = &policy.meta.config;
     let task: TaskConfig = toml::from_str(&rec.task_toml).expect("recorded task");
     let reward: RewardConfig = toml::from_str(&rec.reward_toml).expect("recorded reward");
-    LiftEnv::new(common::default_scene(), task, reward)
+    TaskEnv::new(common::default_scene(), task, reward)
 }
 
 #[test]
@@ -56,8 +56,8 @@ fn scripted_driver_grasps_and_overlays_follow_the_state() {
     // The Cartesian scripted pick needs the assisted task's top-down IK (as in tests/episodes.rs).
     let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 7);
-    session.driver = Driver::Scripted(CartesianPickPolicy::new());
+    let mut session = LiveSession::new(TaskEnv::new(common::default_scene(), task, reward), 7);
+    session.driver = Driver::Scripted(CartesianPlacePolicy::new());
     let handles = session.env().sim().handles().clone();
     let mut grasped = None;
     for _ in 0..250 {
@@ -129,7 +129,7 @@ fn mouse_spring_lifts_the_cube_and_letting_go_drops_it() {
     // Arm at home, away from the cube, so nothing but the spring touches it.
     task.reset_mode = so101_lab::task::ResetMode::Home;
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 5);
+    let mut session = LiveSession::new(TaskEnv::new(common::default_scene(), task, reward), 5);
     session.auto_reset = false;
     let start = session.env().sim().cube_pose().pos;
     // Grab the top face's centre and pull it up and sideways, clear of the gripper above it.
@@ -179,7 +179,7 @@ fn reset_with_a_chosen_cube_position() {
     let cfg = default_configs_dir();
     let task = TaskConfig::load(&cfg.join("task.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 5);
+    let mut session = LiveSession::new(TaskEnv::new(common::default_scene(), task, reward), 5);
     session.reset_at(9, Some([0.22, 0.05, 0.3]));
     let p = session.env().sim().cube_pose();
     assert!(
@@ -201,7 +201,7 @@ fn teleop_ghost_shows_the_ik_solution_and_flags_unreachable_goals() {
     let cfg = default_configs_dir();
     let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 2);
+    let mut session = LiveSession::new(TaskEnv::new(common::default_scene(), task, reward), 2);
     let tcp = session.env().sim().tcp_pose().pos;
     let goal = [tcp.x + 0.03, tcp.y, tcp.z + 0.03];
     session.driver = Driver::Teleop {
@@ -265,7 +265,7 @@ fn a_hand_driven_episode_is_counted_once_however_long_it_runs_on() {
     let mut task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
     task.max_episode_steps = 20;
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(common::default_scene(), task, reward), 3);
+    let mut session = LiveSession::new(TaskEnv::new(common::default_scene(), task, reward), 3);
     let tcp = session.env().sim().tcp_pose().pos;
     session.driver = Driver::Teleop {
         target: [tcp.x, tcp.y, tcp.z],
@@ -289,4 +289,57 @@ fn a_hand_driven_episode_is_counted_once_however_long_it_runs_on() {
         session.step();
     }
     assert_eq!(session.stats.episodes, 5);
+}
+
+#[test]
+fn the_place_target_is_drawn_and_turns_green_when_the_cube_is_set_on_it() {
+    let cfg = default_configs_dir();
+    let task = TaskConfig::load(&cfg.join("tasks/place.toml")).expect("place task");
+    let env = TaskEnv::new(common::default_scene(), task, RewardConfig::place_v1());
+    let mut session = LiveSession::new(env, 5);
+    session.driver = Driver::Scripted(CartesianPlacePolicy::new());
+    let goal = session.env().goal().expect("a target");
+    let ring = |snap: &so101_lab::sim::SimSnapshot| {
+        let m = snap.annotations.place_target.expect("target annotated");
+        let prims = overlay::targets(snap);
+        let lines: Vec<([f32; 3], overlay::Rgba)> = prims
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Line { from, color, .. } => Some((*from, *color)),
+                _ => None,
+            })
+            .collect();
+        (m, lines)
+    };
+    let (m, lines) = ring(&session.snapshot());
+    assert_eq!(m.pos[..2], goal[..]);
+    assert!(!m.cube_inside);
+    // The circle: every segment start 2 cm from the target centre, on the table.
+    let circle: Vec<_> = lines
+        .iter()
+        .filter(|(p, _)| {
+            let r = (p[0] - goal[0] as f32).hypot(p[1] - goal[1] as f32);
+            (r - 0.02).abs() < 1e-5 && p[2] < 0.002
+        })
+        .collect();
+    assert!(circle.len() >= 32, "{} circle segments", circle.len());
+    assert!(circle.iter().all(|(_, c)| *c != overlay::PAD_CONTACT_COLOR));
+    let mut phases = Vec::new();
+    for _ in 0..260 {
+        session.step();
+        let snap = session.snapshot();
+        let phase = snap.annotations.pick_phase.clone().unwrap_or_default();
+        if phases.last() != Some(&phase) {
+            phases.push(phase.clone());
+        }
+        if snap.annotations.place_target.is_some_and(|m| m.cube_inside) && phase == "retreat" {
+            let (_, lines) = ring(&snap);
+            assert!(lines.iter().all(|(_, c)| *c == overlay::PAD_CONTACT_COLOR));
+            for want in ["carry", "lower", "open", "retreat"] {
+                assert!(phases.iter().any(|p| p == want), "{want} in {phases:?}");
+            }
+            return;
+        }
+    }
+    panic!("never set on the target: phases {phases:?}");
 }

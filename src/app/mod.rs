@@ -40,7 +40,7 @@ use bevy_egui::{EguiGlobalSettings, EguiPlugin};
 
 use crate::config::{SceneConfig, default_configs_dir};
 use crate::session::{Driver, LiveSession, LoadedPolicy};
-use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use crate::task::{TaskConfig, TaskEnv};
 use state::{CameraSettings, GroupVisibility, OpenPanels, OverlaySettings, PlotHistory, ViewMode};
 
 /// Who drives the arm when the app opens.
@@ -139,11 +139,17 @@ pub struct StartState {
     camera: CameraSettings,
 }
 
-fn bundled_policy() -> PathBuf {
+/// The bundled policy for a task: the place policy for tasks with a target, else the lift one.
+fn bundled_policy(task: &TaskConfig) -> PathBuf {
+    let name = if task.target.is_some() {
+        "place_sac.safetensors"
+    } else {
+        "lift_sac.safetensors"
+    };
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("assets")
         .join("policies")
-        .join("lift_sac.safetensors")
+        .join(name)
 }
 
 /// Builds the session: scene (falling back to the default with an error shown when the chosen
@@ -174,15 +180,16 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         .task
         .clone()
         .unwrap_or_else(|| default_configs_dir().join("task.toml"));
+    let mut task = TaskConfig::load(&task_path)?;
     let reward_path = args
         .reward
         .clone()
+        .or_else(|| task.reward_path(&task_path))
         .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
-    let mut task = TaskConfig::load(&task_path)?;
-    let mut reward = RewardConfig::load(&reward_path)?;
+    let mut reward = crate::cli::load_reward_for(&task, &reward_path)?;
     if args.driver == StartDriver::Policy || args.policy.is_some() {
-        let path = args.policy.clone().unwrap_or_else(bundled_policy);
-        let probe = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+        let path = args.policy.clone().unwrap_or_else(|| bundled_policy(&task));
+        let probe = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
         match LoadedPolicy::load(&path, probe.observation_space().dim()) {
             Ok(p) => {
                 let recorded = match &p {
@@ -200,7 +207,7 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
             Err(e) => errors.push(format!("policy {} not loaded: {e}", path.display())),
         }
     }
-    let env = LiftEnv::new(scene, task, reward);
+    let env = TaskEnv::new(scene, task, reward);
     let mut session = LiveSession::new(env, args.seed);
     if let (Some(p), Some(path)) = (&policy, &args.policy)
         && let Err(e) = sim_plugin::check_policy_fits(p, session.env(), path)
@@ -211,7 +218,7 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
     let policy_driver = policy.map(|p| Driver::policy(p, false));
     session.driver = match args.driver {
         StartDriver::Hold => Driver::Hold,
-        StartDriver::Scripted => Driver::Scripted(crate::scripted::CartesianPickPolicy::new()),
+        StartDriver::Scripted => Driver::Scripted(crate::scripted::CartesianPlacePolicy::new()),
         StartDriver::Policy => policy_driver.unwrap_or(Driver::Hold),
     };
     let camera = camera_settings(args, &session, &mut errors);

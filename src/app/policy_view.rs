@@ -11,7 +11,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use super::state::{LoadedScene, OpenPanels, ReplayTimeline, SimResource};
 use crate::session::{Driver, LoadedPolicy};
 use crate::task::inputs::{self, ImageTile, Normalization, StateEntry};
-use crate::task::{ImageObsConfig, ImagePipeline, LiftEnv};
+use crate::task::{ImageObsConfig, ImagePipeline, TaskEnv};
 
 /// The policy view window.
 pub struct PolicyViewPlugin;
@@ -94,7 +94,7 @@ fn normalization(sim: &SimResource) -> Option<Normalization> {
     }
 }
 
-fn summary(env: &LiftEnv, image: &ImageObsConfig, preview: bool) -> String {
+fn summary(env: &TaskEnv, image: &ImageObsConfig, preview: bool) -> String {
     let space = env.observation_space();
     let privileged = space.privileged_names().len();
     let planes = image.spec().planes.len();

@@ -256,7 +256,7 @@ fn take_over(t: &mut TimelineTargets, kind: DriverKind) -> Result<(), String> {
     }
     session.driver = match kind {
         DriverKind::Hold => Driver::Hold,
-        DriverKind::Scripted => Driver::Scripted(crate::scripted::CartesianPickPolicy::new()),
+        DriverKind::Scripted => Driver::Scripted(crate::scripted::CartesianPlacePolicy::new()),
         DriverKind::Policy => t.sim.parked_policy.take().unwrap_or(Driver::Hold),
     };
     let label = format!("branch_{}_step{k}", session.driver.name().replace(' ', "_"));

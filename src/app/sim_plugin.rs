@@ -12,9 +12,9 @@ use super::state::{
     SimCommand, SimCommandQueue, SimResource, SimSystems,
 };
 use crate::config::SceneConfig;
-use crate::scripted::CartesianPickPolicy;
+use crate::scripted::CartesianPlacePolicy;
 use crate::session::{Driver, LiveSession};
-use crate::task::LiftEnv;
+use crate::task::TaskEnv;
 
 /// Runs the simulation at its own fixed rate.
 pub struct SimPlugin {
@@ -183,7 +183,7 @@ fn load_policy(sim: &mut SimResource, messages: &mut AppMessages, path: &std::pa
 /// with it as `--policy` to get its own task).
 pub fn check_policy_fits(
     policy: &crate::session::LoadedPolicy,
-    env: &crate::task::LiftEnv,
+    env: &crate::task::TaskEnv,
     path: &std::path::Path,
 ) -> Result<(), crate::rl::policy::PolicyError> {
     use crate::session::LoadedPolicy;
@@ -219,7 +219,7 @@ fn set_driver(sim: &mut SimResource, kind: DriverKind) {
     park_policy(sim);
     sim.session.driver = match kind {
         DriverKind::Hold => Driver::Hold,
-        DriverKind::Scripted => Driver::Scripted(CartesianPickPolicy::new()),
+        DriverKind::Scripted => Driver::Scripted(CartesianPlacePolicy::new()),
         DriverKind::Policy => sim.parked_policy.take().unwrap_or(Driver::Hold),
     };
 }
@@ -249,7 +249,7 @@ fn rebuild(
     let old = sim.session.env();
     let state = old.sim().save_state();
     let controller = old.controller_state();
-    let env = LiftEnv::new(scene, old.task().clone(), old.reward_config().clone());
+    let env = TaskEnv::new(scene, old.task().clone(), old.reward_config().clone());
     let seed = sim.session.seed();
     let driver = std::mem::replace(&mut sim.session.driver, Driver::Hold);
     let mut session = LiveSession::new(env, seed);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::episode::{EpisodeRecorder, header_for, step_record};
 use crate::scene::BuiltScene;
-use crate::task::{LiftEnv, RewardConfig, TaskConfig, VecEnv};
+use crate::task::{RewardConfig, TaskConfig, TaskEnv, VecEnv};
 
 /// Results of `bench env`.
 #[derive(Debug, Clone, Serialize)]
@@ -95,7 +95,7 @@ pub fn env(scene: &BuiltScene, task: &TaskConfig, reward: &RewardConfig, steps: 
         steps as f64 * task.substeps as f64 * scene.model.opt().timestep,
     );
 
-    let mut env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+    let mut env = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     env.reset(0);
     env.take_timings();

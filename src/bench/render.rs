@@ -13,7 +13,7 @@ use crate::scene::BuiltScene;
 use crate::scene::names::WRIST_CAMERA;
 use crate::scripted::CartesianPickPolicy;
 use crate::sim::{Sim, SimState};
-use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
 /// One measured configuration.
 #[derive(Debug, Clone, Serialize)]
@@ -100,7 +100,7 @@ pub fn pick_states(scene: &BuiltScene, count: usize) -> Vec<SimState> {
         top_down_ik: true,
         ..TaskConfig::default()
     };
-    let mut env = LiftEnv::new(scene.clone(), task, RewardConfig::default());
+    let mut env = TaskEnv::new(scene.clone(), task, RewardConfig::default());
     let mut states = Vec::with_capacity(count);
     let mut seed = 0;
     while states.len() < count {

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::{SceneArgs, TaskArgs, parse_size};
 use crate::render::{Frame, RenderOptions, Renderer, preprocess};
-use crate::task::{DrConfig, LiftEnv};
+use crate::task::{DrConfig, TaskEnv};
 
 /// Arguments of `dr preview`.
 pub struct PreviewArgs<'a> {
@@ -51,7 +51,7 @@ pub fn preview(args: &PreviewArgs<'_>) -> anyhow::Result<()> {
     }
     let renderer = Renderer::new(&scene.model, RenderOptions::for_size(w, h))?;
     let camera = renderer.camera_id(args.camera)?;
-    let mut env = LiftEnv::try_new(scene, task, reward)?;
+    let mut env = TaskEnv::try_new(scene, task, reward)?;
     let mut images = Vec::with_capacity(args.seeds);
     let mut samples = Vec::with_capacity(args.seeds);
     let mut frame = Frame::default();

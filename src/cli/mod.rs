@@ -141,6 +141,13 @@ pub struct PickArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Run the scripted controller on this task config through the env (pick-and-place on
+    /// tasks with a target), judged by the task's success predicate.
+    #[arg(long, value_name = "CONFIG")]
+    pub task: Option<PathBuf>,
+    /// Reward version with `--task` (default: the task's own).
+    #[arg(long, value_name = "CONFIG", requires = "task")]
+    pub reward: Option<PathBuf>,
     #[command(flatten)]
     /// Scene config.
     pub scene: SceneArgs,
@@ -172,14 +179,27 @@ impl TaskArgs {
     }
 
     /// Loads the task and reward configs (and the DR file, when given).
+    /// The reward is `--reward`, else the task's own `reward`, else V11.
     pub fn load(&self) -> anyhow::Result<(TaskConfig, RewardConfig)> {
-        let reward = self
+        let task_path = self.task_path();
+        let mut task = TaskConfig::load(&task_path)?;
+        self.apply_dr(&mut task)?;
+        if let (None, Some(own)) = (&self.reward, task.reward_path(&task_path)) {
+            let reward = load_reward_for(&task, &own).with_context(|| {
+                format!(
+                    "{}: field `reward` ({})",
+                    task_path.display(),
+                    own.display()
+                )
+            })?;
+            return Ok((task, reward));
+        }
+        let reward_path = self
             .reward
             .clone()
             .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
-        let mut task = TaskConfig::load(&self.task_path())?;
-        self.apply_dr(&mut task)?;
-        Ok((task, RewardConfig::load(&reward)?))
+        let reward = load_reward_for(&task, &reward_path)?;
+        Ok((task, reward))
     }
 
     /// Applies `--dr FILE` (replace the task's ranges) or `--no-dr` (remove them).
@@ -203,6 +223,23 @@ impl TaskArgs {
         check_task_scene(&task, scene, &self.task_path())?;
         Ok((task, reward))
     }
+}
+
+/// Loads the reward version at `path` and checks it suits `task` (the place reward needs a
+/// target), with errors naming the reward file and field.
+pub fn load_reward_for(
+    task: &TaskConfig,
+    path: &std::path::Path,
+) -> Result<RewardConfig, crate::config::ConfigError> {
+    let reward = RewardConfig::load(path)?;
+    task.check_reward(&reward)
+        .map_err(|e| crate::config::ConfigError::OutOfRange {
+            path: path.to_owned(),
+            field: e.field,
+            value: e.value,
+            allowed: e.allowed,
+        })?;
+    Ok(reward)
 }
 
 /// The task's scene-dependent checks as a config error naming `path`.

@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use super::{FramesFormat, RecordArgs, RecordPolicy, parse_size};
 use crate::episode::{EpisodeRecorder, FrameWriter, header_for, step_record};
 use crate::render::{Frame, RenderOptions, Renderer};
-use crate::scripted::CartesianPickPolicy;
-use crate::task::LiftEnv;
+use crate::scripted::CartesianPlacePolicy;
+use crate::task::TaskEnv;
 
 /// Renders one camera of the env's current state (with its episode's appearance) for datasets.
 struct FrameSource {
@@ -22,7 +22,7 @@ struct FrameSource {
 }
 
 impl FrameSource {
-    fn new(args: &RecordArgs, env: &LiftEnv, format: FramesFormat) -> anyhow::Result<Self> {
+    fn new(args: &RecordArgs, env: &TaskEnv, format: FramesFormat) -> anyhow::Result<Self> {
         let image = env.task().obs.image.as_ref();
         let (w, h) = match (&args.image_size, image) {
             (Some(size), _) => parse_size(size)?,
@@ -56,7 +56,7 @@ impl FrameSource {
         out.with_context(|| format!("frames of {}", episode.display()))
     }
 
-    fn capture(&mut self, env: &LiftEnv, out: &mut FrameWriter) -> anyhow::Result<()> {
+    fn capture(&mut self, env: &TaskEnv, out: &mut FrameWriter) -> anyhow::Result<()> {
         let look = env.dr_sample().map(|d| d.appearance).unwrap_or_default();
         self.renderer
             .render(env.sim(), self.camera, &look, &mut self.frame)?;
@@ -72,7 +72,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     if let Some(mode) = args.reset {
         task.reset_mode = mode;
     }
-    let mut env = LiftEnv::try_new(scene, task, reward)?;
+    let mut env = TaskEnv::try_new(scene, task, reward)?;
     let mut frames = match args.images {
         Some(format) => Some(FrameSource::new(args, &env, format)?),
         None => None,
@@ -95,7 +95,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         if let (Some(src), Some(w)) = (&mut frames, &mut writer) {
             src.capture(&env, w)?;
         }
-        let mut scripted = CartesianPickPolicy::new();
+        let mut scripted = CartesianPlacePolicy::new();
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
         let mut ret = 0.0;
         loop {

@@ -9,7 +9,7 @@ use super::{EvalArgs, TrainArgs};
 use crate::rl::SacConfig;
 use crate::rl::eval::evaluate;
 use crate::rl::policy::Policy;
-use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
 /// Path of the policy shipped with the repo.
 pub fn bundled_policy() -> PathBuf {
@@ -33,7 +33,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let scene = args.scene.build()?;
     let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))
         .with_context(|| format!("{}: field `task`", args.config.display()))?;
-    let reward = RewardConfig::load(&SacConfig::resolve(&cfg.reward))
+    let reward = super::load_reward_for(&task, &SacConfig::resolve(&cfg.reward))
         .with_context(|| format!("{}: field `reward`", args.config.display()))?;
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),
@@ -107,7 +107,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
 
 /// The scene, task and reward to evaluate a policy on: its recorded ones unless the command
 /// line names others; `--dr` adds domain randomisation.
-fn eval_env(args: &EvalArgs, recorded: &crate::episode::ConfigIdentity) -> anyhow::Result<LiftEnv> {
+fn eval_env(args: &EvalArgs, recorded: &crate::episode::ConfigIdentity) -> anyhow::Result<TaskEnv> {
     let scene_cfg = match &args.scene.scene {
         Some(_) => args.scene.load()?,
         None => {
@@ -126,7 +126,7 @@ fn eval_env(args: &EvalArgs, recorded: &crate::episode::ConfigIdentity) -> anyho
     args.task.apply_dr(&mut task)?;
     task.check_scene(&scene.model)
         .map_err(|e| anyhow::anyhow!("task config: {e}"))?;
-    Ok(LiftEnv::try_new(scene, task, reward)?)
+    Ok(TaskEnv::try_new(scene, task, reward)?)
 }
 
 /// Evaluates a pixel policy: it sees the env's image tensor and state.
@@ -154,7 +154,7 @@ fn eval_pixel(args: &EvalArgs) -> anyhow::Result<()> {
 fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
     let scene = args.scene.build()?;
     let (task, reward) = args.task.load_for(&scene)?;
-    let mut env = LiftEnv::try_new(scene, task, reward)?;
+    let mut env = TaskEnv::try_new(scene, task, reward)?;
     let actor = crate::rl::torchscript::TorchScriptActor::load(
         &args.policy,
         env.observation_space().dim(),
@@ -174,7 +174,7 @@ fn eval_torchscript(args: &EvalArgs) -> anyhow::Result<()> {
 /// Runs the episodes `args` asks for with `act` and prints the report.
 fn evaluate_and_report<F>(
     args: &EvalArgs,
-    env: &mut LiftEnv,
+    env: &mut TaskEnv,
     name: &str,
     act: F,
 ) -> anyhow::Result<()>
@@ -230,10 +230,23 @@ fn print_report(
             report.mean_return,
             report.mean_length
         );
-        println!(
-            "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
-            report.never_touched, report.one_pad_contact, report.dropped, report.timeout
-        );
+        let place = report.per_episode.iter().any(|r| {
+            r.failure
+                .is_some_and(|f| crate::task::FailureKind::ALL[4..].contains(&f))
+        });
+        if place {
+            let kinds: Vec<String> = report
+                .failure_counts()
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.label()))
+                .collect();
+            println!("failures: {}", kinds.join(", "));
+        } else {
+            println!(
+                "failures: never touched {}, one-pad contact {}, dropped {}, timeout {}",
+                report.never_touched, report.one_pad_contact, report.dropped, report.timeout
+            );
+        }
         let g = &report.grasp;
         println!(
             "grasp quality ({} episodes held the cube): pads only {:.0}% of held steps, \

@@ -13,7 +13,7 @@ use super::format::{
     ConfigIdentity, EpisodeHeader, EpisodeStep, FORMAT_TAG, FORMAT_VERSION, PolicyOutputs,
 };
 use crate::config::SceneConfig;
-use crate::task::{LiftEnv, RewardConfig, RewardTerms, StepOutcome, TaskConfig};
+use crate::task::{RewardConfig, StepOutcome, TaskConfig, TaskEnv};
 
 impl ConfigIdentity {
     /// The identity of a scene/task/reward combination.
@@ -37,7 +37,7 @@ impl ConfigIdentity {
 }
 
 /// The header of an episode that `env` has just been reset into with `seed`.
-pub fn header_for(env: &LiftEnv, seed: u64, policy: &str, initial_obs: &[f64]) -> EpisodeHeader {
+pub fn header_for(env: &TaskEnv, seed: u64, policy: &str, initial_obs: &[f64]) -> EpisodeHeader {
     EpisodeHeader {
         format: FORMAT_TAG.to_owned(),
         version: FORMAT_VERSION,
@@ -50,7 +50,13 @@ pub fn header_for(env: &LiftEnv, seed: u64, policy: &str, initial_obs: &[f64]) -
         qvel_names: env.sim().qvel_names(),
         obs_names: env.observation_space().names.clone(),
         action_names: env.action_space().names,
-        reward_terms: RewardTerms::NAMES.iter().map(|s| (*s).to_owned()).collect(),
+        reward_terms: env
+            .reward_config()
+            .function
+            .term_names()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         initial_state: env.sim().save_state(),
         initial_controller: env.controller_state(),
         initial_obs: initial_obs.to_vec(),
@@ -64,7 +70,7 @@ pub fn header_for(env: &LiftEnv, seed: u64, policy: &str, initial_obs: &[f64]) -
 
 /// The record of a step `env` has just taken.
 pub fn step_record(
-    env: &LiftEnv,
+    env: &TaskEnv,
     action: &[f64; 4],
     out: &StepOutcome,
     policy: Option<PolicyOutputs>,

@@ -8,10 +8,10 @@ use super::{Episode, EpisodeError};
 use crate::config::SceneConfig;
 use crate::session::LiveSession;
 use crate::sim::SimSnapshot;
-use crate::task::{LiftEnv, RewardConfig, TaskConfig};
+use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
 /// Steps where something happened, for timeline markers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Markers {
     /// First step with the grasp predicate true.
     pub grasp: Option<usize>,
@@ -19,6 +19,32 @@ pub struct Markers {
     pub lift: Option<usize>,
     /// First step where a grasp was lost after being made.
     pub drop: Option<usize>,
+    /// Place tasks: first step with the cube carried (grasped and lifted).
+    pub carry: Option<usize>,
+    /// Place tasks: first step with the cube resting on the target.
+    pub place: Option<usize>,
+    /// Place tasks: first step with the cube on the target and the hand let go.
+    pub release: Option<usize>,
+    /// The task's lift height (the lift marker's threshold), metres.
+    pub lift_height_m: f64,
+    /// The task has a place target (carry, place and release apply; lift does not).
+    pub place_task: bool,
+}
+
+impl Markers {
+    /// Name and step of every marker that applies to the task, in timeline order.
+    pub fn named(&self) -> Vec<(String, Option<usize>)> {
+        let mut out = vec![("grasp".to_owned(), self.grasp)];
+        if self.place_task {
+            out.push(("carry".into(), self.carry));
+            out.push(("place".into(), self.place));
+            out.push(("release".into(), self.release));
+        } else {
+            out.push((format!("lift > {:.2} m", self.lift_height_m), self.lift));
+        }
+        out.push(("drop".into(), self.drop));
+        out
+    }
 }
 
 /// An episode with the scene it was recorded in, ready to seek.
@@ -28,7 +54,7 @@ pub struct Replay {
     pub episode: Episode,
     /// Where it came from.
     pub path: PathBuf,
-    env: LiftEnv,
+    env: TaskEnv,
     cursor: usize,
 }
 
@@ -40,7 +66,7 @@ fn config_error(path: &Path, message: String) -> EpisodeError {
 }
 
 /// The scene, task and reward recorded in `episode`, as a fresh env.
-pub fn env_of(episode: &Episode, path: &Path) -> Result<LiftEnv, EpisodeError> {
+pub fn env_of(episode: &Episode, path: &Path) -> Result<TaskEnv, EpisodeError> {
     let c = &episode.header.config;
     let scene: SceneConfig =
         toml::from_str(&c.scene_toml).map_err(|e| config_error(path, e.to_string()))?;
@@ -54,7 +80,7 @@ pub fn env_of(episode: &Episode, path: &Path) -> Result<LiftEnv, EpisodeError> {
     task.check_scene(&scene.model)
         .map_err(|e| config_error(path, format!("task config: {e}")))?;
     let mut env =
-        LiftEnv::try_new(scene, task, reward).map_err(|e| config_error(path, e.to_string()))?;
+        TaskEnv::try_new(scene, task, reward).map_err(|e| config_error(path, e.to_string()))?;
     if let Some(dr) = &episode.header.dr {
         env.apply_dr(dr);
     }
@@ -81,7 +107,7 @@ impl Replay {
     }
 
     /// The env the replay restores states into (the recorded scene, task and reward).
-    pub fn env(&self) -> &LiftEnv {
+    pub fn env(&self) -> &TaskEnv {
         &self.env
     }
 
@@ -170,13 +196,19 @@ impl Replay {
         if self.cursor > 0 {
             snap.annotations.ik_target = Some(self.episode.steps[self.cursor - 1].info.ik_target);
         }
+        let goal = self.episode.header.initial_controller.goal;
+        snap.annotations.place_target = self.env.place_marker_at(goal);
         snap
     }
 
     /// Grasp, lift and drop steps of the recording.
     pub fn markers(&self) -> Markers {
         let lift_z = self.env.task().lift_height_m;
-        let mut m = Markers::default();
+        let mut m = Markers {
+            lift_height_m: lift_z,
+            place_task: self.env.task().target.is_some(),
+            ..Markers::default()
+        };
         for (i, s) in self.episode.steps.iter().enumerate() {
             let k = i + 1;
             if s.info.grasping && m.grasp.is_none() {
@@ -187,6 +219,16 @@ impl Replay {
             }
             if m.grasp.is_some() && !s.info.grasping && m.drop.is_none() {
                 m.drop = Some(k);
+            }
+            if let Some(p) = s.info.place {
+                let first = |slot: &mut Option<usize>, now: bool| {
+                    if now && slot.is_none() {
+                        *slot = Some(k);
+                    }
+                };
+                first(&mut m.carry, p.carried);
+                first(&mut m.place, p.carried && p.on_target && p.resting);
+                first(&mut m.release, p.on_target && p.resting && p.released);
             }
         }
         m

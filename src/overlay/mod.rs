@@ -170,6 +170,9 @@ pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
             color,
         });
     }
+    if let Some(m) = a.place_target {
+        out.extend(place_region(&m));
+    }
     if let Some((from, to)) = a.perturb {
         out.push(Primitive::Arrow {
             from: f32x3(from),
@@ -177,6 +180,47 @@ pub fn targets(snap: &SimSnapshot) -> Vec<Primitive> {
             color: TELEOP_TARGET_COLOR,
         });
     }
+    out
+}
+
+/// Segments of the drawn success circle.
+const REGION_SEGMENTS: usize = 48;
+
+/// The place target: a circle of the success radius on the table, a cross at its centre and a
+/// label; green while the cube centre is inside.
+pub fn place_region(m: &crate::sim::PlaceMarker) -> Vec<Primitive> {
+    let color = if m.cube_inside {
+        PAD_CONTACT_COLOR
+    } else {
+        PICK_TARGET_COLOR
+    };
+    // A hair above the table so the lines are not z-fighting with it.
+    let z = (m.pos[2] + 0.0005) as f32;
+    let (cx, cy, r) = (m.pos[0] as f32, m.pos[1] as f32, m.radius_m as f32);
+    let at = |k: usize| {
+        let a = k as f32 / REGION_SEGMENTS as f32 * std::f32::consts::TAU;
+        [cx + r * a.cos(), cy + r * a.sin(), z]
+    };
+    let mut out: Vec<Primitive> = (0..REGION_SEGMENTS)
+        .map(|k| Primitive::Line {
+            from: at(k),
+            to: at(k + 1),
+            color,
+        })
+        .collect();
+    let arm = r * 0.4;
+    for (dx, dy) in [(arm, 0.0), (0.0, arm)] {
+        out.push(Primitive::Line {
+            from: [cx - dx, cy - dy, z],
+            to: [cx + dx, cy + dy, z],
+            color,
+        });
+    }
+    out.push(Primitive::Label {
+        at: [cx, cy, z + 0.01],
+        text: format!("target (r {:.0} mm)", m.radius_m * 1e3),
+        color,
+    });
     out
 }
 

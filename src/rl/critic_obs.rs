@@ -10,7 +10,7 @@
 //! The critic's input is `[observation, extras, action]`; replay stores `[observation, extras]`
 //! as one vector, and the actor reads its first `obs_dim` columns.
 
-use crate::task::{LiftEnv, StepInfo};
+use crate::task::{StepInfo, TaskEnv};
 
 /// Names of the extras, in input order.
 pub const NAMES: [&str; 10] = [
@@ -52,7 +52,7 @@ pub fn from_info(info: &StepInfo, success_hold_steps: usize) -> [f64; DIM] {
 }
 
 /// The extras of an env's current state with no step taken yet (just reset): no hold so far.
-pub fn at_reset(env: &LiftEnv) -> [f64; DIM] {
+pub fn at_reset(env: &TaskEnv) -> [f64; DIM] {
     let sim = env.sim();
     let grasp = sim.grasp_state();
     let (cube, tcp) = (sim.cube_pose(), sim.tcp_pose());

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::episode::{EpisodeRecorder, PolicyOutputs, header_for, step_record};
-use crate::task::{EpisodeSummary, EpisodeTracker, LiftEnv};
+use crate::task::{EpisodeSummary, EpisodeTracker, TaskEnv};
 
 /// How an unsuccessful episode failed (the task's classification).
 pub use crate::task::FailureKind as EvalFailure;
@@ -80,10 +80,51 @@ pub struct EvalReport {
     pub dropped: usize,
     /// Failures by kind.
     pub timeout: usize,
+    /// Place failures by kind (0 for other tasks).
+    pub never_grasped: usize,
+    /// Place failures by kind.
+    pub missed_target: usize,
+    /// Place failures by kind.
+    pub not_released: usize,
+    /// Place failures by kind.
+    pub knocked_over: usize,
     /// How the cube was held, summarised.
     pub grasp: GraspQualitySummary,
     /// One row per episode, in seed order.
     pub per_episode: Vec<EpisodeSummary>,
+}
+
+impl EvalReport {
+    fn count(&mut self, failure: Option<EvalFailure>) {
+        let slot = match failure {
+            None => &mut self.successes,
+            Some(EvalFailure::NeverTouched) => &mut self.never_touched,
+            Some(EvalFailure::OnePadContact) => &mut self.one_pad_contact,
+            Some(EvalFailure::Dropped) => &mut self.dropped,
+            Some(EvalFailure::Timeout) => &mut self.timeout,
+            Some(EvalFailure::NeverGrasped) => &mut self.never_grasped,
+            Some(EvalFailure::MissedTarget) => &mut self.missed_target,
+            Some(EvalFailure::NotReleased) => &mut self.not_released,
+            Some(EvalFailure::KnockedOver) => &mut self.knocked_over,
+        };
+        *slot += 1;
+    }
+
+    /// Failure counts by kind, leaving out kinds with none (report order).
+    pub fn failure_counts(&self) -> Vec<(EvalFailure, usize)> {
+        EvalFailure::ALL
+            .iter()
+            .map(|&k| {
+                let n = self
+                    .per_episode
+                    .iter()
+                    .filter(|r| r.failure == Some(k))
+                    .count();
+                (k, n)
+            })
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
 }
 
 /// Wilson score interval for `k` successes out of `n` at 95%.
@@ -102,7 +143,7 @@ pub fn wilson95(k: usize, n: usize) -> [f64; 2] {
 /// for tasks with `[obs.image]`, the image tensor -> action and optional outputs); records each
 /// to `record_dir` when given.
 pub fn evaluate<F>(
-    env: &mut LiftEnv,
+    env: &mut TaskEnv,
     episodes: usize,
     first_seed: u64,
     record_dir: Option<&std::path::Path>,
@@ -123,6 +164,10 @@ where
         one_pad_contact: 0,
         dropped: 0,
         timeout: 0,
+        never_grasped: 0,
+        missed_target: 0,
+        not_released: 0,
+        knocked_over: 0,
         grasp: GraspQualitySummary::default(),
         per_episode: Vec::with_capacity(episodes),
     };
@@ -149,13 +194,7 @@ where
                 let row = tracker.finish();
                 r.mean_return += row.ret / episodes as f64;
                 r.mean_length += row.steps as f64 / episodes as f64;
-                match row.failure {
-                    None => r.successes += 1,
-                    Some(EvalFailure::NeverTouched) => r.never_touched += 1,
-                    Some(EvalFailure::OnePadContact) => r.one_pad_contact += 1,
-                    Some(EvalFailure::Dropped) => r.dropped += 1,
-                    Some(EvalFailure::Timeout) => r.timeout += 1,
-                }
+                r.count(row.failure);
                 r.per_episode.push(row);
                 break;
             }

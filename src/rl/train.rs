@@ -18,8 +18,8 @@ use super::timing::{Lap, PhaseTimes};
 use super::{Sac, SacConfig, critic_obs, explore};
 use crate::episode::ConfigIdentity;
 use crate::scene::BuiltScene;
-use crate::scripted::CartesianPickPolicy;
-use crate::task::{LiftEnv, RewardConfig, RewardTerms, TaskConfig, VecEnv};
+use crate::scripted::CartesianPlacePolicy;
+use crate::task::{RewardConfig, RewardTerms, TaskConfig, TaskEnv, VecEnv};
 
 /// Progress reported to the caller (for the progress bar).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -105,7 +105,7 @@ struct Trainer {
     cfg: SacConfig,
     dir: RunDir,
     envs: VecEnv,
-    eval_env: LiftEnv,
+    eval_env: TaskEnv,
     obs_names: Vec<String>,
     identity: ConfigIdentity,
     sac: Sac,
@@ -191,7 +191,7 @@ impl Trainer {
                 None => MetricsWriter::create(&dir.0)?,
             },
             dir,
-            eval_env: LiftEnv::new(scene.clone(), task.clone(), reward.clone()),
+            eval_env: TaskEnv::new(scene.clone(), task.clone(), reward.clone()),
             identity: ConfigIdentity::of(&scene.config, task, reward),
             buffer: replay_buffer(cfg, cfg.buffer_size, obs_dim + extra),
             extras,
@@ -451,7 +451,7 @@ fn log_reward_terms(
 
 fn run_eval(
     cfg: &SacConfig,
-    env: &mut LiftEnv,
+    env: &mut TaskEnv,
     sac: &mut Sac,
     norm: &ObsNormalizer,
 ) -> anyhow::Result<EvalReport> {
@@ -511,7 +511,7 @@ fn collect_demos(
     if cfg.demos == 0 {
         return Ok(None);
     }
-    let mut env = LiftEnv::new(scene.clone(), task.clone(), reward.clone());
+    let mut env = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
     let mut buf = replay_buffer(cfg, cfg.demos * task.max_episode_steps, row_dim);
     let hold = cfg.asymmetric_critic.then_some(task.success_hold_steps);
     let mut folder = NStepFolder::new(cfg.n_step, cfg.gamma, 1);
@@ -523,7 +523,7 @@ fn collect_demos(
             None => Vec::new(),
         };
         let mut row = critic_obs::joined(&obs, &extras);
-        let mut policy = CartesianPickPolicy::new();
+        let mut policy = CartesianPlacePolicy::new();
         loop {
             let a = policy.act(&env);
             let out = env.step(&a);

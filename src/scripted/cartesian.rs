@@ -4,7 +4,7 @@
 use nalgebra::Vector3;
 
 use crate::kinematics::frames::CLOSING_AXIS;
-use crate::task::LiftEnv;
+use crate::task::TaskEnv;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -49,7 +49,7 @@ impl CartesianPickPolicy {
     }
 
     /// The action for the env's current state.
-    pub fn act(&mut self, env: &LiftEnv) -> [f64; 4] {
+    pub fn act(&mut self, env: &TaskEnv) -> [f64; 4] {
         let sim = env.sim();
         if self.stage == Stage::Align && self.ticks == 0 && sim.grasp_state().grasping {
             // Cube-in-hand start: already closed on the cube.
@@ -91,8 +91,18 @@ impl CartesianPickPolicy {
         [delta[0], delta[1], delta[2], gripper]
     }
 
+    /// The current stage's name: align, descend, close or lift.
+    pub fn stage_name(&self) -> &'static str {
+        match self.stage {
+            Stage::Align => "align",
+            Stage::Descend => "descend",
+            Stage::Close => "close",
+            Stage::Lift => "lift",
+        }
+    }
+
     /// Where the current stage is driving the TCP, and the stage's name (for overlays).
-    pub fn current_goal(&self, env: &LiftEnv) -> (Vector3<f64>, &'static str) {
+    pub fn current_goal(&self, env: &TaskEnv) -> (Vector3<f64>, &'static str) {
         let grasp = self.grasp_point(env);
         let target = env.target();
         match self.stage {
@@ -104,7 +114,7 @@ impl CartesianPickPolicy {
     }
 
     /// The cube centre shifted toward the moving jaw (the static jaw must not hit the cube).
-    fn grasp_point(&self, env: &LiftEnv) -> Vector3<f64> {
+    fn grasp_point(&self, env: &TaskEnv) -> Vector3<f64> {
         let sim = env.sim();
         let closing = sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
         let closing_xy = Vector3::new(closing.x, closing.y, 0.0)

@@ -7,12 +7,16 @@
 mod cartesian;
 mod config;
 mod outcome;
+mod place;
+mod task_run;
 
 pub use cartesian::CartesianPickPolicy;
 pub use config::PickConfig;
 pub use outcome::{
     FailureKind, PickOutcome, PickReport, PickRun, placement_for_seed, run_pick, run_picks,
 };
+pub use place::CartesianPlacePolicy;
+pub use task_run::{TaskPickReport, run_task_picks};
 
 use nalgebra::Vector3;
 

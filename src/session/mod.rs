@@ -11,9 +11,9 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::episode::{EpisodeError, EpisodeRecorder, PolicyOutputs, header_for, step_record};
 use crate::rl::ActOutput;
 use crate::rl::policy::PolicyError;
-use crate::scripted::CartesianPickPolicy;
+use crate::scripted::CartesianPlacePolicy;
 use crate::sim::SimSnapshot;
-use crate::task::{LiftEnv, StepOutcome};
+use crate::task::{StepOutcome, TaskEnv};
 
 mod policy;
 pub use policy::LoadedPolicy;
@@ -24,7 +24,7 @@ pub enum Driver {
     /// Hold the current IK target and gripper (the arm stays where it is).
     Hold,
     /// The scripted top-down pick, in the env's action space.
-    Scripted(CartesianPickPolicy),
+    Scripted(CartesianPlacePolicy),
     /// Teleoperation: the TCP is driven toward `target` through the env's own actions.
     Teleop {
         /// Where the TCP should go, world frame, metres.
@@ -121,7 +121,7 @@ impl SessionStats {
 /// The lift env, its driver and its episode bookkeeping.
 #[derive(Debug)]
 pub struct LiveSession {
-    env: LiftEnv,
+    env: TaskEnv,
     /// Who acts.
     pub driver: Driver,
     obs: Vec<f64>,
@@ -155,14 +155,14 @@ struct Recording {
 
 impl LiveSession {
     /// A session on `env`, reset with `seed`, holding the arm.
-    pub fn new(mut env: LiftEnv, seed: u64) -> Self {
+    pub fn new(mut env: TaskEnv, seed: u64) -> Self {
         let obs = env.reset(seed);
         Self::resume(env, seed, obs)
     }
 
     /// A session continuing `env` as it is (e.g. restored from a recording), whose current
     /// observation is `obs`; `seed` labels the episode.
-    pub fn resume(env: LiftEnv, seed: u64, obs: Vec<f64>) -> Self {
+    pub fn resume(env: TaskEnv, seed: u64, obs: Vec<f64>) -> Self {
         Self {
             env,
             driver: Driver::Hold,
@@ -223,12 +223,12 @@ impl LiveSession {
     }
 
     /// The env.
-    pub fn env(&self) -> &LiftEnv {
+    pub fn env(&self) -> &TaskEnv {
         &self.env
     }
 
     /// The env, for direct edits (jogging writes controls).
-    pub fn env_mut(&mut self) -> &mut LiftEnv {
+    pub fn env_mut(&mut self) -> &mut TaskEnv {
         &mut self.env
     }
 
@@ -357,7 +357,7 @@ impl LiveSession {
         self.last = None;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         if let Driver::Scripted(p) = &mut self.driver {
-            *p = CartesianPickPolicy::new();
+            *p = CartesianPlacePolicy::new();
         }
     }
 
@@ -518,6 +518,7 @@ impl LiveSession {
     pub fn snapshot(&self) -> SimSnapshot {
         let mut snap = self.env.sim().snapshot();
         snap.annotations.ik_target = Some(self.env.target().into());
+        snap.annotations.place_target = self.env.place_marker();
         snap.annotations.joint_jog = matches!(self.driver, Driver::Joints { .. });
         if let Driver::Teleop { target, .. } = &self.driver {
             snap.annotations.teleop_target = Some(*target);

@@ -19,7 +19,7 @@ pub use grasp_inspect::{
 };
 pub use model_edit::{PhysicsEdits, physics_variant};
 pub use pick::RayHit;
-pub use snapshot::{Annotations, Ghost, SimSnapshot};
+pub use snapshot::{Annotations, Ghost, PlaceMarker, SimSnapshot};
 
 use std::sync::Arc;
 
@@ -273,6 +273,13 @@ impl Sim {
     /// The cube's pose.
     pub fn cube_pose(&self) -> Pose {
         self.body_pose(self.handles().cube_body)
+    }
+
+    /// Linear speed of the cube's centre, m/s.
+    pub fn cube_speed(&self) -> f64 {
+        let da = self.handles().cube_dof_adr;
+        let v = &self.data.qvel()[da..da + 3];
+        (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt()
     }
 
     /// Angle between the cube's z axis and the world z axis, radians.

@@ -27,6 +27,20 @@ pub struct Annotations {
     /// The arm is jogged by joint: the joint panel shows its own targets, not the arm's joints.
     #[serde(default)]
     pub joint_jog: bool,
+    /// The place target and its success region (place tasks).
+    #[serde(default)]
+    pub place_target: Option<PlaceMarker>,
+}
+
+/// The place target on the table and its success region.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlaceMarker {
+    /// Target centre on the table, world.
+    pub pos: [f64; 3],
+    /// Success radius in x/y, metres.
+    pub radius_m: f64,
+    /// The cube centre is inside the region now.
+    pub cube_inside: bool,
 }
 
 /// Geom poses of an IK solution not yet reached, with its residual error.

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dr::DrConfig;
 use super::image_obs::ImageObsConfig;
+use super::place::{PlaceRewardConfig, TargetConfig};
+use super::reward::RewardFunction;
 use crate::config::{Check, ConfigError, FieldError};
 use crate::kinematics::IkConfig;
 
@@ -21,6 +23,27 @@ pub enum ResetMode {
     Home,
 }
 
+/// The success predicates a task can name (`success = "..."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuccessPredicate {
+    /// Grasped with the cube centre above `lift_height_m`, for `success_hold_steps` in a row.
+    #[default]
+    LiftHold,
+    /// On the target, resting upright, released (`[target]`), for `success_hold_steps` in a row.
+    Place,
+}
+
+impl SuccessPredicate {
+    /// The name used in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LiftHold => "lift_hold",
+            Self::Place => "place",
+        }
+    }
+}
+
 /// Extra observation terms and the orientation encoding.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -34,6 +57,8 @@ pub struct ObsConfig {
     pub previous_action: bool,
     /// Append the gripper servo target (1).
     pub gripper_target: bool,
+    /// Append the target's position on the table (x, y; tasks with `[target]`).
+    pub target_pos: bool,
     /// Camera images (`[obs.image]`); absent = state only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageObsConfig>,
@@ -47,10 +72,22 @@ impl ObsConfig {
     }
 }
 
-/// The lift environment.
+/// One task of the environment: reset distribution, success predicate, reward version,
+/// observation terms and episode length.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TaskConfig {
+    /// Task name, shown in logs, episode files and the app.
+    pub name: String,
+    /// The success predicate, by name.
+    pub success: SuccessPredicate,
+    /// The task's reward version file, relative to this file; commands given `--reward` (or a
+    /// training config's `reward`) use theirs. Absent: `configs/rewards/v11.toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<std::path::PathBuf>,
+    /// The place target (`[target]`): drawn per episode; required by the place predicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetConfig>,
     /// Physics steps per env step (10 x 2 ms = 50 Hz).
     pub substeps: usize,
     /// Steps before truncation.
@@ -87,6 +124,10 @@ pub struct TaskConfig {
     pub reset_jaw_clearance_m: f64,
     /// Full reset: gripper command (action units, -1 closed .. 1 open).
     pub reset_gripper: f64,
+    /// Full reset: move the start a random horizontal distance in this range (min, max) from
+    /// above the cube, in a random direction, metres; absent = straight above it (reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_offset_m: Option<[f64; 2]>,
     /// Full reset: settle substeps before the IK approach.
     pub reset_settle_substeps: usize,
     /// Full reset: IK approach substeps.
@@ -103,6 +144,10 @@ pub struct TaskConfig {
 impl Default for TaskConfig {
     fn default() -> Self {
         Self {
+            name: "lift".into(),
+            success: SuccessPredicate::LiftHold,
+            reward: None,
+            target: None,
             substeps: 10,
             max_episode_steps: 300,
             action_scale_m: 0.02,
@@ -120,6 +165,7 @@ impl Default for TaskConfig {
             reset_height_m: 0.035,
             reset_jaw_clearance_m: 0.003,
             reset_gripper: 0.3,
+            reset_offset_m: None,
             reset_settle_substeps: 50,
             reset_ik_substeps: 100,
             ik: IkConfig {
@@ -191,6 +237,16 @@ impl TaskConfig {
             0.03,
         )?;
         Check::range("reset_gripper", self.reset_gripper, -1.0, 1.0)?;
+        if let Some(r) = self.reset_offset_m {
+            Check::each("reset_offset_m", &r, 0.0, 0.3)?;
+            if r[0] > r[1] {
+                return Err(FieldError {
+                    field: "reset_offset_m".into(),
+                    value: format!("{r:?}"),
+                    allowed: "[min, max] with min <= max".into(),
+                });
+            }
+        }
         Check::int_range(
             "reset_settle_substeps",
             self.reset_settle_substeps as i64,
@@ -209,10 +265,59 @@ impl TaskConfig {
         if let Some(image) = &self.obs.image {
             image.validate("obs.image")?;
         }
+        self.validate_goal()?;
         if let Some(dr) = &self.dr {
             dr.validate("dr.")?;
         }
         Ok(())
+    }
+
+    fn validate_goal(&self) -> Result<(), FieldError> {
+        if self.name.is_empty() || self.name.len() > 64 {
+            return Err(FieldError {
+                field: "name".into(),
+                value: format!("{:?}", self.name),
+                allowed: "1 to 64 characters".into(),
+            });
+        }
+        let needs_target = |field: &str, value: &str| FieldError {
+            field: field.into(),
+            value: value.into(),
+            allowed: "only with a [target] table".into(),
+        };
+        match &self.target {
+            Some(t) => t.validate("target.", self.target_min, self.target_max)?,
+            None if self.success == SuccessPredicate::Place => {
+                return Err(needs_target("success", "\"place\""));
+            }
+            None if self.obs.target_pos => return Err(needs_target("obs.target_pos", "true")),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Checks that `reward` suits this task: the place reward needs a target.
+    pub fn check_reward(&self, reward: &RewardConfig) -> Result<(), FieldError> {
+        if reward.function == RewardFunction::StagedPlace && self.target.is_none() {
+            return Err(FieldError {
+                field: "function".into(),
+                value: format!("\"{}\" (reward {})", reward.function.name(), reward.name),
+                allowed: format!(
+                    "a task with a [target] table (task {:?} has none)",
+                    self.name
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The task's own reward version file, resolved against the task file `path`.
+    pub fn reward_path(&self, path: &Path) -> Option<std::path::PathBuf> {
+        let reward = self.reward.as_ref()?;
+        Some(match path.parent() {
+            Some(dir) if reward.is_relative() => dir.join(reward),
+            _ => reward.clone(),
+        })
     }
 
     /// Checks what needs the compiled scene: the cameras `[obs.image]` names exist.
@@ -231,6 +336,11 @@ impl TaskConfig {
 pub struct RewardConfig {
     /// Name shown in logs and episode files.
     pub name: String,
+    /// The reward function, by name (`staged_lift`, `staged_place`).
+    pub function: RewardFunction,
+    /// Weights of the place function (`[place]`; unused by `staged_lift`).
+    #[serde(skip_serializing_if = "is_lift")]
+    pub place: PlaceRewardConfig,
     /// Weight of the reach term 1 - tanh(scale * |TCP - cube|).
     pub reach_weight: f64,
     /// Distance scale of the reach term, 1/m.
@@ -273,6 +383,8 @@ impl Default for RewardConfig {
     fn default() -> Self {
         Self {
             name: "v11".into(),
+            function: RewardFunction::StagedLift,
+            place: PlaceRewardConfig::default(),
             reach_weight: 1.0,
             reach_scale: 10.0,
             push_down_below_m: 0.01,
@@ -295,7 +407,23 @@ impl Default for RewardConfig {
     }
 }
 
+fn is_lift(place: &PlaceRewardConfig) -> bool {
+    *place == PlaceRewardConfig::default()
+}
+
 impl RewardConfig {
+    /// The first place reward version (`configs/rewards/place_v1.toml`): V11's reach, grasp,
+    /// push-down, action-rate and success terms, a drop debounce of 3 steps, and the place terms
+    /// at their defaults.
+    pub fn place_v1() -> Self {
+        Self {
+            name: "place_v1".into(),
+            function: RewardFunction::StagedPlace,
+            drop_debounce_steps: 3,
+            ..Self::default()
+        }
+    }
+
     /// Loads and validates a reward version file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         crate::config::load_toml(path, Self::validate)
@@ -327,6 +455,6 @@ impl RewardConfig {
             1,
             1000,
         )?;
-        Ok(())
+        self.place.validate("place.")
     }
 }

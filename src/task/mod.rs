@@ -1,4 +1,5 @@
-//! The lift task: environment, observation layout, versioned reward, batched stepping.
+//! The task environment (lift, place, ... as configurations): observation layout, versioned
+//! rewards and success predicates looked up by name, batched stepping.
 
 mod config;
 pub mod dr;
@@ -7,15 +8,18 @@ pub mod image_obs;
 pub mod inputs;
 pub mod obs;
 mod outcome;
+pub mod place;
 pub mod reward;
 mod summary;
 mod vec_env;
 
-pub use config::{ObsConfig, ResetMode, RewardConfig, TaskConfig};
+pub use config::{ObsConfig, ResetMode, RewardConfig, SuccessPredicate, TaskConfig};
 pub use dr::{DrConfig, DrSample};
-pub use env::{EnvControllerState, EnvTimings, IkPreview, LiftEnv, StepInfo, StepOutcome};
+pub use env::{EnvControllerState, EnvTimings, IkPreview, StepInfo, StepOutcome, TaskEnv};
 pub use image_obs::{ImageChannel, ImageObsConfig, ImagePipeline, ImageSpec};
 pub use obs::SpaceSpec;
-pub use reward::RewardTerms;
+pub use outcome::PlaceInfo;
+pub use place::{PlaceRewardConfig, PlaceState, TargetConfig};
+pub use reward::{RewardFunction, RewardTerms};
 pub use summary::{EpisodeSummary, EpisodeTracker, FailureKind, GraspQuality};
 pub use vec_env::{VecEnv, VecStep};

@@ -115,6 +115,11 @@ pub fn observation_space(cfg: &ObsConfig) -> SpaceSpec {
     if cfg.gripper_target {
         s.push("gripper_target".into(), -inf, inf);
     }
+    if cfg.target_pos {
+        for a in ["x", "y"] {
+            s.push(format!("target_pos/{a}"), -inf, inf);
+        }
+    }
     s
 }
 
@@ -138,14 +143,19 @@ pub fn rpy(rot: &Matrix3<f64>) -> [f64; 3] {
     [roll, pitch, yaw]
 }
 
+/// Env state an observation reads beside the simulation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ObsExtras {
+    /// The previous action.
+    pub prev_action: [f64; 4],
+    /// The gripper servo target.
+    pub gripper_target: f64,
+    /// The place target (x, y), for tasks with one.
+    pub goal: Option<[f64; 2]>,
+}
+
 /// Writes the observation into `out` (cleared first), in [`observation_space`] order.
-pub fn write_observation(
-    sim: &Sim,
-    cfg: &ObsConfig,
-    prev_action: &[f64; 4],
-    gripper_target: f64,
-    out: &mut Vec<f64>,
-) {
+pub fn write_observation(sim: &Sim, cfg: &ObsConfig, extras: &ObsExtras, out: &mut Vec<f64>) {
     out.clear();
     out.extend_from_slice(&sim.joint_positions());
     out.extend_from_slice(&sim.joint_velocities());
@@ -166,10 +176,14 @@ pub fn write_observation(
         }
     }
     if cfg.previous_action {
-        out.extend_from_slice(prev_action);
+        out.extend_from_slice(&extras.prev_action);
     }
     if cfg.gripper_target {
-        out.push(gripper_target);
+        out.push(extras.gripper_target);
+    }
+    if cfg.target_pos {
+        // Validation ties target_pos to a [target] table, so the goal is set after a reset.
+        out.extend_from_slice(&extras.goal.unwrap_or_default());
     }
 }
 
@@ -190,10 +204,12 @@ mod tests {
             cube_quat: true,
             previous_action: true,
             gripper_target: true,
+            target_pos: true,
             image: None,
         };
         let space = observation_space(&all);
-        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1);
+        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1 + 2);
+        assert_eq!(space.names[space.dim() - 2], "target_pos/x");
         assert_eq!(space.privileged_names().len(), 7);
         // With images and no privileged state, the cube pose leaves the state vector.
         let seeing = ObsConfig {
@@ -201,7 +217,7 @@ mod tests {
             ..all
         };
         let space = observation_space(&seeing);
-        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1 - 7);
+        assert_eq!(space.dim(), 21 + 3 + 4 + 4 + 1 + 2 - 7);
         assert!(space.names.iter().all(|n| !is_privileged_name(n)));
     }
 

@@ -33,9 +33,29 @@ pub struct StepInfo {
     pub success: bool,
     /// MuJoCo flagged instability (the step was cut short; reset the episode).
     pub unstable: bool,
+    /// The place goal's state (tasks with `[target]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<PlaceInfo>,
 }
 
-/// Where step time went, accumulated since the last [`LiftEnv::take_timings`].
+/// Where the cube stands against the place target, after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PlaceInfo {
+    /// The target on the table, world.
+    pub target_pos: [f64; 3],
+    /// Cube centre to target in x/y, metres.
+    pub target_distance_m: f64,
+    /// Inside the success radius.
+    pub on_target: bool,
+    /// Resting upright on the table.
+    pub resting: bool,
+    /// Gripper open and neither pad touching the cube.
+    pub released: bool,
+    /// The cube has been carried (grasped and lifted) this episode.
+    pub carried: bool,
+}
+
+/// Where step time went, accumulated since the last [`TaskEnv::take_timings`].
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct EnvTimings {
     /// Steps measured.
@@ -96,4 +116,10 @@ pub struct EnvControllerState {
     /// Actions waiting out the action latency, oldest first (empty without latency).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_actions: Vec<[f64; 4]>,
+    /// The place target (x, y), for tasks with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<[f64; 2]>,
+    /// The cube has been carried this episode (place tasks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carried: bool,
 }

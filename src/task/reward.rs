@@ -44,11 +44,24 @@ pub struct RewardTerms {
     pub action_rate: f64,
     /// Success bonus.
     pub success: f64,
+    /// Place: carrying toward the target (0 in lift rewards; absent in older episode files).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub carry: f64,
+    /// Place: lowering over the target.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lower: f64,
+    /// Place: the cube rests on the target, released.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub release: f64,
+    /// Place: penalty for a free cube moving fast (thrown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throw: f64,
 }
 
 impl RewardTerms {
-    /// Term names, in [`RewardTerms::values`] order (metric names use `reward/<name>`).
-    pub const NAMES: [&'static str; 9] = [
+    /// Term names, in [`RewardTerms::values`] order (metric names use `reward/<name>`). Each
+    /// reward function reports a subset: [`RewardFunction::term_names`].
+    pub const NAMES: [&'static str; 13] = [
         "reach",
         "push_down",
         "drop",
@@ -58,10 +71,14 @@ impl RewardTerms {
         "target",
         "action_rate",
         "success",
+        "carry",
+        "lower",
+        "release",
+        "throw",
     ];
 
     /// Term values in [`RewardTerms::NAMES`] order.
-    pub fn values(&self) -> [f64; 9] {
+    pub fn values(&self) -> [f64; 13] {
         [
             self.reach,
             self.push_down,
@@ -72,6 +89,10 @@ impl RewardTerms {
             self.target,
             self.action_rate,
             self.success,
+            self.carry,
+            self.lower,
+            self.release,
+            self.throw,
         ]
     }
 
@@ -81,6 +102,10 @@ impl RewardTerms {
     }
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 /// The per-episode memory a reward needs (drop debounce).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RewardState {
@@ -88,8 +113,90 @@ pub struct RewardState {
     pub steps_since_grasp: Option<usize>,
 }
 
-/// Evaluates one step and advances the reward state.
-pub fn compute(cfg: &RewardConfig, state: &mut RewardState, input: &RewardInput) -> RewardTerms {
+/// The reward functions a reward version can name (`function = "..."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardFunction {
+    /// The staged lift reward (V11 and its variants).
+    #[default]
+    StagedLift,
+    /// The staged place reward: lift's reach and grasp, then carry, lower, release.
+    StagedPlace,
+}
+
+impl RewardFunction {
+    /// The name used in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StagedLift => "staged_lift",
+            Self::StagedPlace => "staged_place",
+        }
+    }
+
+    /// The terms this function reports, by name (a subset of [`RewardTerms::NAMES`]).
+    pub fn term_names(self) -> &'static [&'static str] {
+        match self {
+            Self::StagedLift => &RewardTerms::NAMES[..9],
+            Self::StagedPlace => &[
+                "reach",
+                "push_down",
+                "drop",
+                "grasp",
+                "lift_progress",
+                "carry",
+                "lower",
+                "release",
+                "throw",
+                "action_rate",
+                "success",
+            ],
+        }
+    }
+}
+
+/// Advances the drop debounce; true on the step the drop penalty fires.
+pub(super) fn grasp_lost(cfg: &RewardConfig, state: &mut RewardState, grasping: bool) -> bool {
+    if grasping {
+        state.steps_since_grasp = Some(0);
+    } else if let Some(s) = state.steps_since_grasp {
+        let s = s + 1;
+        if s >= cfg.drop_debounce_steps {
+            state.steps_since_grasp = None;
+            return true;
+        }
+        state.steps_since_grasp = Some(s);
+    }
+    false
+}
+
+/// |a_t - a_(t-1)|^2, the gripper left out when the version says so.
+pub(super) fn action_rate(cfg: &RewardConfig, input: &RewardInput) -> f64 {
+    let dims = if cfg.action_rate_excludes_gripper {
+        3
+    } else {
+        4
+    };
+    (0..dims)
+        .map(|i| (input.action[i] - input.prev_action[i]).powi(2))
+        .sum()
+}
+
+/// Evaluates one step with the version's reward function and advances the reward state. The
+/// place function needs `place`; without it (a task with no target) the lift function runs.
+pub fn compute(
+    cfg: &RewardConfig,
+    state: &mut RewardState,
+    input: &RewardInput,
+    place: Option<&super::place::PlaceInput>,
+) -> RewardTerms {
+    match (cfg.function, place) {
+        (RewardFunction::StagedPlace, Some(p)) => super::place::compute(cfg, state, input, p),
+        _ => compute_lift(cfg, state, input),
+    }
+}
+
+/// The staged lift reward.
+fn compute_lift(cfg: &RewardConfig, state: &mut RewardState, input: &RewardInput) -> RewardTerms {
     let z = input.cube_z;
     let mut t = RewardTerms {
         reach: cfg.reach_weight * (1.0 - (cfg.reach_scale * input.tcp_cube_dist).tanh()),
@@ -98,16 +205,8 @@ pub fn compute(cfg: &RewardConfig, state: &mut RewardState, input: &RewardInput)
     if z < cfg.push_down_below_m {
         t.push_down = -(cfg.push_down_below_m - z) * cfg.push_down_per_m;
     }
-    if input.grasping {
-        state.steps_since_grasp = Some(0);
-    } else if let Some(s) = state.steps_since_grasp {
-        let s = s + 1;
-        if s >= cfg.drop_debounce_steps {
-            t.drop = -cfg.drop_penalty;
-            state.steps_since_grasp = None;
-        } else {
-            state.steps_since_grasp = Some(s);
-        }
+    if grasp_lost(cfg, state, input.grasping) {
+        t.drop = -cfg.drop_penalty;
     }
     if input.grasping {
         t.grasp = cfg.grasp_bonus;
@@ -126,15 +225,7 @@ pub fn compute(cfg: &RewardConfig, state: &mut RewardState, input: &RewardInput)
         t.target = cfg.target_bonus;
     }
     if z > cfg.action_rate_above_m {
-        let dims = if cfg.action_rate_excludes_gripper {
-            3
-        } else {
-            4
-        };
-        let sq: f64 = (0..dims)
-            .map(|i| (input.action[i] - input.prev_action[i]).powi(2))
-            .sum();
-        t.action_rate = -cfg.action_rate_weight * sq;
+        t.action_rate = -cfg.action_rate_weight * action_rate(cfg, input);
     }
     if input.success {
         t.success = cfg.success_bonus;
@@ -192,7 +283,13 @@ mod tests {
             let mut state = RewardState {
                 steps_since_grasp: was.then_some(0),
             };
-            let r = compute(&cfg, &mut state, &input(dist, z, grasping, success, action)).total();
+            let r = compute(
+                &cfg,
+                &mut state,
+                &input(dist, z, grasping, success, action),
+                None,
+            )
+            .total();
             assert!(
                 (r - expected).abs() < 5e-6,
                 "dist {dist} z {z}: {r} != {expected}"
@@ -213,20 +310,21 @@ mod tests {
         // Overshoot: V11 pays more at 0.2 m than at 0.08 m; capped does not.
         let hi = input(0.03, 0.2, true, false, [0.0; 4]);
         let at = input(0.03, 0.0801, true, false, [0.0; 4]);
-        let lift = |c: &RewardConfig, i| compute(c, &mut RewardState::default(), i).lift_progress;
+        let lift =
+            |c: &RewardConfig, i| compute(c, &mut RewardState::default(), i, None).lift_progress;
         assert!(lift(&v11, &hi) > lift(&v11, &at) + 1.0);
         assert!((lift(&fixed, &hi) - lift(&fixed, &at)).abs() < 0.01);
         // A cube tilted or pushed up without a grasp earns height bonuses only in V11.
         let pushed = input(0.05, 0.09, false, false, [0.0; 4]);
-        let t = compute(&v11, &mut RewardState::default(), &pushed);
+        let t = compute(&v11, &mut RewardState::default(), &pushed, None);
         assert_eq!((t.binary_lift, t.target), (1.0, 1.0));
-        let t = compute(&fixed, &mut RewardState::default(), &pushed);
+        let t = compute(&fixed, &mut RewardState::default(), &pushed, None);
         assert_eq!((t.binary_lift, t.target), (0.0, 0.0));
         // Gripper twitching costs only in V11.
         let twitch = input(0.03, 0.1, true, false, [0.0, 0.0, 0.0, 1.0]);
-        assert!(compute(&v11, &mut RewardState::default(), &twitch).action_rate < 0.0);
+        assert!(compute(&v11, &mut RewardState::default(), &twitch, None).action_rate < 0.0);
         assert_eq!(
-            compute(&fixed, &mut RewardState::default(), &twitch).action_rate,
+            compute(&fixed, &mut RewardState::default(), &twitch, None).action_rate,
             0.0
         );
         // A one-step contact flicker: V11 fires the drop, debounced does not.
@@ -235,8 +333,8 @@ mod tests {
         let mut drops = (0.0, 0.0);
         for grasping in [true, false, true, true, false, false, false, false] {
             let i = input(0.03, 0.05, grasping, false, [0.0; 4]);
-            drops.0 += compute(&v11, &mut s11, &i).drop;
-            drops.1 += compute(&fixed, &mut sfx, &i).drop;
+            drops.0 += compute(&v11, &mut s11, &i, None).drop;
+            drops.1 += compute(&fixed, &mut sfx, &i, None).drop;
         }
         assert_eq!(drops, (-4.0, -2.0));
     }

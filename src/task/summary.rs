@@ -18,17 +18,30 @@ pub enum FailureKind {
     OnePadContact,
     /// Grasped at some point, not at the end.
     Dropped,
-    /// Grasped at the end but not lifted long enough.
+    /// Grasped at the end but not lifted long enough (place: placed, but the episode ended
+    /// before the hold completed).
     Timeout,
+    /// Place: the cube was never grasped.
+    NeverGrasped,
+    /// Place: the cube was let go low, outside the target.
+    MissedTarget,
+    /// Place: the cube is on the target (or still in hand) and the hand has not let go.
+    NotReleased,
+    /// Place: the cube tipped onto another face, ended tilted, or left the table.
+    KnockedOver,
 }
 
 impl FailureKind {
     /// Every kind, in report order.
-    pub const ALL: [FailureKind; 4] = [
+    pub const ALL: [FailureKind; 8] = [
         Self::NeverTouched,
         Self::OnePadContact,
         Self::Dropped,
         Self::Timeout,
+        Self::NeverGrasped,
+        Self::MissedTarget,
+        Self::NotReleased,
+        Self::KnockedOver,
     ];
 
     /// Short text for tables.
@@ -38,6 +51,10 @@ impl FailureKind {
             Self::OnePadContact => "one-pad contact",
             Self::Dropped => "dropped",
             Self::Timeout => "timeout",
+            Self::NeverGrasped => "never grasped",
+            Self::MissedTarget => "missed the target",
+            Self::NotReleased => "not released",
+            Self::KnockedOver => "knocked over",
         }
     }
 }
@@ -98,6 +115,30 @@ pub struct EpisodeTracker {
     held_verdicts: [usize; 6],
     touch_verdicts: [usize; 6],
     last: StepInfo,
+    /// Cube height above its start when the grasp was last lost, metres.
+    drop_height: f64,
+    /// Index of the cube's most upward local axis (and its sign) after the first step.
+    start_up: Option<(usize, bool)>,
+}
+
+/// Height above its start at which a cube let go counts as dropped, not set down, metres.
+const DROPPED_ABOVE_M: f64 = 0.015;
+
+/// The cube's most upward local axis and whether it points up (+) or down (-).
+fn up_axis(q: [f64; 4]) -> (usize, bool) {
+    let [w, x, y, z] = q;
+    // Third row of the rotation matrix: the world z component of each local axis.
+    let row = [
+        2.0 * (x * z - w * y),
+        2.0 * (y * z + w * x),
+        1.0 - 2.0 * (x * x + y * y),
+    ];
+    let (i, v) = row
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map_or((2, 1.0), |(i, v)| (i, *v));
+    (i, v > 0.0)
 }
 
 fn most_frequent(counts: &[usize; 6]) -> Option<GraspVerdict> {
@@ -125,13 +166,15 @@ impl EpisodeTracker {
         if a != b && !self.ever_grasped && self.first_one_pad.is_none() {
             self.first_one_pad = Some(k);
         }
+        let z = info.cube_pos[2];
+        let start = *self.start_z.get_or_insert(z);
+        self.start_up.get_or_insert_with(|| up_axis(info.cube_quat));
         if self.was_grasping && !info.grasping {
             self.last_drop = Some(k);
+            self.drop_height = z - start;
         }
         self.ever_grasped |= info.grasping;
         self.was_grasping = info.grasping;
-        let z = info.cube_pos[2];
-        let start = *self.start_z.get_or_insert(z);
         self.peak_z = self.peak_z.max(z - start);
         self.quality.max_box_penetration_m = self
             .quality
@@ -149,11 +192,37 @@ impl EpisodeTracker {
         self.last = info.clone();
     }
 
+    /// How a place episode failed, from its last step.
+    fn place_failure(&self, place: &super::PlaceInfo) -> FailureKind {
+        let last = &self.last;
+        let fell = last.cube_pos[2] < self.start_z.unwrap_or(0.0) - 0.01;
+        let tipped = self.start_up.is_some_and(|s| s != up_axis(last.cube_quat));
+        if !self.ever_grasped {
+            FailureKind::NeverGrasped
+        } else if fell || tipped || (!last.grasping && !place.resting && !self.touching()) {
+            FailureKind::KnockedOver
+        } else if last.grasping || (place.on_target && !place.released) {
+            FailureKind::NotReleased
+        } else if place.on_target {
+            FailureKind::Timeout
+        } else if self.drop_height > DROPPED_ABOVE_M {
+            FailureKind::Dropped
+        } else {
+            FailureKind::MissedTarget
+        }
+    }
+
+    fn touching(&self) -> bool {
+        self.last.static_pad_contact || self.last.moving_pad_contact
+    }
+
     /// The row, once the episode has ended.
     pub fn finish(self) -> EpisodeSummary {
         let success = self.last.success;
         let failure = if success {
             None
+        } else if let Some(place) = self.last.place {
+            Some(self.place_failure(&place))
         } else if !self.touched {
             Some(FailureKind::NeverTouched)
         } else if !self.ever_grasped {
@@ -165,8 +234,10 @@ impl EpisodeTracker {
         };
         let failure_step = failure.map(|f| match f {
             FailureKind::OnePadContact => self.first_one_pad.unwrap_or(self.steps),
-            FailureKind::Dropped => self.last_drop.unwrap_or(self.steps),
-            FailureKind::NeverTouched | FailureKind::Timeout => self.steps,
+            FailureKind::Dropped | FailureKind::MissedTarget => {
+                self.last_drop.unwrap_or(self.steps)
+            }
+            _ => self.steps,
         });
         let held = self.quality.held_steps;
         let frac = |n: usize| {
@@ -293,5 +364,72 @@ mod tests {
         let s = t.finish();
         assert!(s.success);
         assert_eq!((s.failure, s.failure_step), (None, None));
+    }
+
+    fn placed_info(grasping: bool, xy: [f64; 2], z: f64, on: bool, released: bool) -> StepInfo {
+        StepInfo {
+            static_pad_contact: grasping || !released,
+            moving_pad_contact: grasping,
+            grasping,
+            cube_pos: [xy[0], xy[1], z],
+            cube_quat: [1.0, 0.0, 0.0, 0.0],
+            place: Some(super::super::PlaceInfo {
+                target_pos: [0.3, 0.1, 0.0],
+                target_distance_m: (xy[0] - 0.3).hypot(xy[1] - 0.1),
+                on_target: on,
+                resting: z < 0.0155,
+                released,
+                carried: true,
+            }),
+            ..StepInfo::default()
+        }
+    }
+
+    /// Runs a place episode: grasp at the start, carried to `held_to` at `height`, then the
+    /// `last` step.
+    fn place_episode(steps: &[StepInfo]) -> Option<FailureKind> {
+        let none = GraspInspection::default();
+        let mut t = EpisodeTracker::new(0);
+        for s in steps {
+            t.push(s, 0.0, &none);
+        }
+        t.finish().failure
+    }
+
+    #[test]
+    fn place_failures_by_kind() {
+        let start = placed_info(false, [0.2, 0.0], 0.015, false, true);
+        let grab = placed_info(true, [0.2, 0.0], 0.015, false, false);
+        let carry = placed_info(true, [0.25, 0.05], 0.06, false, false);
+        let over = placed_info(true, [0.3, 0.1], 0.02, true, false);
+        // Never grasped: touched or not.
+        assert_eq!(
+            place_episode(std::slice::from_ref(&start)),
+            Some(FailureKind::NeverGrasped)
+        );
+        // Still holding it over the target at the end.
+        let held = [start.clone(), grab.clone(), carry.clone(), over.clone()];
+        assert_eq!(place_episode(&held), Some(FailureKind::NotReleased));
+        // Let go 6 cm up on the way: dropped.
+        let loose = placed_info(false, [0.25, 0.05], 0.06, false, true);
+        let fell = placed_info(false, [0.25, 0.05], 0.015, false, true);
+        let dropped = [start.clone(), grab.clone(), carry.clone(), loose, fell];
+        assert_eq!(place_episode(&dropped), Some(FailureKind::Dropped));
+        // Set down low, 4 cm off: missed.
+        let low = placed_info(true, [0.26, 0.1], 0.016, false, false);
+        let off = placed_info(false, [0.26, 0.1], 0.015, false, true);
+        let missed = [start.clone(), grab.clone(), carry.clone(), low, off];
+        assert_eq!(place_episode(&missed), Some(FailureKind::MissedTarget));
+        // Tipped onto its side (another face up) on the target.
+        let mut tipped = placed_info(false, [0.3, 0.1], 0.015, true, true);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        tipped.cube_quat = [h, h, 0.0, 0.0];
+        let knocked = [start.clone(), grab.clone(), carry.clone(), tipped];
+        assert_eq!(place_episode(&knocked), Some(FailureKind::KnockedOver));
+        // On the target and released, but the episode ended during the hold.
+        let mut placed = placed_info(false, [0.3, 0.1], 0.015, true, true);
+        placed.hold_count = 10;
+        let late = [start, grab, carry, over, placed];
+        assert_eq!(place_episode(&late), Some(FailureKind::Timeout));
     }
 }

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::config::{RewardConfig, TaskConfig};
-use super::env::{LiftEnv, StepInfo};
+use super::env::{StepInfo, TaskEnv};
 use crate::scene::BuiltScene;
 
 /// One batched step.
@@ -37,7 +37,7 @@ pub struct VecStep {
 /// N environments behind one batched API.
 #[derive(Debug)]
 pub struct VecEnv {
-    envs: Vec<LiftEnv>,
+    envs: Vec<TaskEnv>,
     seeds: Vec<ChaCha8Rng>,
     pool: Option<rayon::ThreadPool>,
     /// With a GPU renderer, every env's cameras are drawn as one batch after the physics.
@@ -48,7 +48,7 @@ impl VecEnv {
     /// `n` environments stepped on `threads` threads (1 = in the caller's thread).
     ///
     /// # Panics
-    /// As [`LiftEnv::new`]; use [`VecEnv::try_new`] for user configs.
+    /// As [`TaskEnv::new`]; use [`VecEnv::try_new`] for user configs.
     pub fn new(
         scene: &BuiltScene,
         task: &TaskConfig,
@@ -71,7 +71,7 @@ impl VecEnv {
         threads: usize,
     ) -> Result<Self, crate::render::RenderError> {
         let mut envs = (0..n)
-            .map(|_| LiftEnv::try_new(scene.clone(), task.clone(), reward.clone()))
+            .map(|_| TaskEnv::try_new(scene.clone(), task.clone(), reward.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         let gpu = envs
             .first()
@@ -118,7 +118,7 @@ impl VecEnv {
     }
 
     /// The environments (for recording and inspection).
-    pub fn envs(&self) -> &[LiftEnv] {
+    pub fn envs(&self) -> &[TaskEnv] {
         &self.envs
     }
 
@@ -133,7 +133,7 @@ impl VecEnv {
             })
             .collect();
         let seeds: Vec<u64> = self.seeds.iter_mut().map(|r| r.next_u64()).collect();
-        let work = |(env, s): (&mut LiftEnv, &u64)| env.reset(*s);
+        let work = |(env, s): (&mut TaskEnv, &u64)| env.reset(*s);
         let obs = match &self.pool {
             Some(pool) => pool.install(|| {
                 self.envs
@@ -193,7 +193,7 @@ impl VecEnv {
 
     fn step_gpu(&mut self, actions: &[[f64; 4]]) -> VecStep {
         let next_seeds: Vec<u64> = self.seeds.iter_mut().map(|r| r.next_u64()).collect();
-        let step_one = |(env, a): (&mut LiftEnv, &[f64; 4])| env.step(a);
+        let step_one = |(env, a): (&mut TaskEnv, &[f64; 4])| env.step(a);
         let mut outs: Vec<crate::task::StepOutcome> = match &self.pool {
             Some(pool) => pool.install(|| {
                 self.envs
@@ -241,7 +241,7 @@ impl VecEnv {
             return self.step_gpu(actions);
         }
         let next_seeds: Vec<u64> = self.seeds.iter_mut().map(|r| r.next_u64()).collect();
-        let work = |((env, a), s): ((&mut LiftEnv, &[f64; 4]), &u64)| {
+        let work = |((env, a), s): ((&mut TaskEnv, &[f64; 4]), &u64)| {
             let out = env.step(a);
             if out.terminated || out.truncated {
                 let first = env.reset(*s);

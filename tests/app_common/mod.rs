@@ -67,17 +67,16 @@ pub fn joints(app: &App) -> [f64; 6] {
 
 /// Records `steps` live steps of the scripted pick (assisted task) into a fresh folder.
 pub fn record_episode(steps: usize) -> std::path::PathBuf {
-    use so101_lab::scripted::CartesianPickPolicy;
     use so101_lab::session::{Driver, LiveSession};
-    use so101_lab::task::{LiftEnv, RewardConfig, TaskConfig};
+    use so101_lab::task::{RewardConfig, TaskConfig, TaskEnv};
     let cfg = default_configs_dir();
     let scene =
         so101_lab::scene::build(&SceneConfig::load(&cfg.join("scene.toml")).expect("scene"))
             .expect("builds");
     let task = TaskConfig::load(&cfg.join("task_assisted.toml")).expect("task");
     let reward = RewardConfig::load(&cfg.join("rewards/v11.toml")).expect("reward");
-    let mut session = LiveSession::new(LiftEnv::new(scene, task, reward), 11);
-    session.driver = Driver::Scripted(CartesianPickPolicy::new());
+    let mut session = LiveSession::new(TaskEnv::new(scene, task, reward), 11);
+    session.driver = Driver::Scripted(so101_lab::scripted::CartesianPlacePolicy::new());
     let dir = std::env::temp_dir().join(format!("so101-app-replay-{}-{steps}", std::process::id()));
     session
         .start_recording(&dir, "scripted")

@@ -77,11 +77,7 @@ pub(super) fn timeline_ui(ui: &mut egui::Ui, s: &mut ShellState) {
     });
     ui.horizontal(|ui| {
         let m = s.timeline.markers;
-        for (name, at) in [
-            ("grasp", m.grasp),
-            ("lift > 0.08 m", m.lift),
-            ("drop", m.drop),
-        ] {
+        for (name, at) in m.named() {
             match at {
                 Some(k) => {
                     if ui.button(format!("{name} @ {k}")).clicked() {

@@ -161,6 +161,10 @@ fn plot_specs(hist: &PlotHistory) -> Vec<(&'static str, &'static str, f32, Curve
     let mut out = Vec::new();
     let mut terms = Curves::default();
     for (k, name) in RewardTerms::NAMES.iter().enumerate() {
+        // Each reward function reports its own terms; the others stay zero and are left out.
+        if s.iter().all(|x| x.terms[k] == 0.0) {
+            continue;
+        }
         terms.add(name, line(name, s, |x| x.terms[..=k].iter().sum()), false);
     }
     terms.add("total", line("total", s, |x| x.total).width(2.5), true);

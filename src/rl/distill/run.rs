@@ -17,7 +17,7 @@ use crate::rl::pixel::{ImageShape, PixelPolicy, RandomShift};
 use crate::rl::policy::{Policy, PolicyMeta};
 use crate::rl::tensors::{self, TensorFile};
 use crate::scene::BuiltScene;
-use crate::task::{DrConfig, LiftEnv, RewardConfig, TaskConfig, VecEnv};
+use crate::task::{DrConfig, RewardConfig, TaskConfig, TaskEnv, VecEnv};
 
 /// Where a run stands, for progress bars.
 #[derive(Debug, Clone)]
@@ -187,7 +187,7 @@ fn load_checkpoint(dir: &Path, student: &mut Student) -> anyhow::Result<Checkpoi
 }
 
 fn eval_student(
-    env: &mut LiftEnv,
+    env: &mut TaskEnv,
     student: &Student,
     episodes: usize,
     first_seed: u64,
@@ -401,7 +401,7 @@ pub fn distill(
     let mut metrics = MetricsWriter::create(out)?;
     let mut vec = VecEnv::try_new(scene, &s.task, &s.reward, cfg.envs, cfg.threads)?;
     // Evaluations run in the nominal world: the same numbers for every run and seed.
-    let mut eval_env = LiftEnv::try_new(scene.clone(), s.task.without_dr(), s.reward.clone())?;
+    let mut eval_env = TaskEnv::try_new(scene.clone(), s.task.without_dr(), s.reward.clone())?;
     let unit = cfg.steps_per_iteration + cfg.updates_per_iteration;
     let total = cfg.iterations * unit;
     let mut last_eval = None;

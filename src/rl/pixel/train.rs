@@ -20,7 +20,7 @@ use crate::rl::metrics::MetricsWriter;
 use crate::rl::normalize::ObsNormalizer;
 use crate::rl::policy::PolicyMeta;
 use crate::scene::BuiltScene;
-use crate::task::{DrConfig, LiftEnv, RewardConfig, TaskConfig, VecEnv};
+use crate::task::{DrConfig, RewardConfig, TaskConfig, TaskEnv, VecEnv};
 
 /// `configs/train/pixel_*.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,7 +235,7 @@ struct PixelRun {
     norm: ObsNormalizer,
     replay: PixelReplay,
     vec: VecEnv,
-    eval_env: LiftEnv,
+    eval_env: TaskEnv,
     metrics: MetricsWriter,
     rng: ChaCha8Rng,
     obs: Vec<Vec<f64>>,
@@ -417,7 +417,7 @@ pub fn train_pixel(
         norm,
         replay: PixelReplay::new(shape.len(), space.dim(), cfg.buffer_size),
         vec,
-        eval_env: LiftEnv::try_new(scene.clone(), task.without_dr(), reward.clone())?,
+        eval_env: TaskEnv::try_new(scene.clone(), task.without_dr(), reward.clone())?,
         metrics: MetricsWriter::create(out)?,
         rng: ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(101)),
         obs,

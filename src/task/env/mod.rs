@@ -1,5 +1,9 @@
-//! `LiftEnv`: the lift task with a Gymnasium-style API. Cartesian actions through one DLS step
-//! per env step, the staged reward term by term, success and truncation, three reset modes.
+//! `TaskEnv`: one environment for every task config (lift, place, ...) with a Gymnasium-style
+//! API. Cartesian actions through one DLS step per env step, the version's reward term by term,
+//! the task's success predicate, truncation, three reset modes.
+
+mod goal;
+mod reset;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -14,17 +18,15 @@ use super::image_obs::{ImagePipeline, ImageSpec};
 use super::obs::{self, SpaceSpec};
 pub use super::outcome::{EnvControllerState, EnvTimings, IkPreview, StepInfo, StepOutcome};
 use super::reward::{self, RewardInput, RewardState};
-use crate::kinematics::frames::CLOSING_AXIS;
 use crate::kinematics::{IkSolver, IkTarget};
 use crate::render::RenderError;
 use crate::scene::BuiltScene;
-use crate::scene::names::{GRIPPER_INDEX, WRIST_FLEX_INDEX, WRIST_ROLL_INDEX};
-use crate::scripted::{PickConfig, PickPhase, ScriptedPick};
+use crate::scene::names::{GRIPPER_INDEX, WRIST_ROLL_INDEX};
 use crate::sim::{PhysicsEdits, Sim};
 
-/// The lift environment over one simulation.
+/// The task environment over one simulation.
 #[derive(Debug)]
-pub struct LiftEnv {
+pub struct TaskEnv {
     sim: Sim,
     task: TaskConfig,
     reward: RewardConfig,
@@ -48,22 +50,26 @@ pub struct LiftEnv {
     pending: VecDeque<[f64; 4]>,
     /// Leave rendering to the caller (a `VecEnv` drawing all envs in one GPU batch).
     defer_images: bool,
+    /// This episode's place target (x, y), for tasks with `[target]`.
+    goal: Option<[f64; 2]>,
+    /// The cube has been grasped and lifted this episode (the place predicate's carry check).
+    carried: bool,
 }
 
 fn ik_solver(sim: &Sim, task: &TaskConfig) -> IkSolver {
     sim.arm_ik(task.ik.clone())
 }
 
-impl LiftEnv {
-    /// An environment on `scene`; call [`LiftEnv::reset`] before stepping.
+impl TaskEnv {
+    /// An environment on `scene`; call [`TaskEnv::reset`] before stepping.
     ///
     /// # Panics
     /// If `[obs.image]` names a camera the scene lacks. Configs from users go through
-    /// [`LiftEnv::try_new`] (or `TaskConfig::check_scene` first), which reports that as an error.
+    /// [`TaskEnv::try_new`] (or `TaskConfig::check_scene` first), which reports that as an error.
     pub fn new(scene: BuiltScene, task: TaskConfig, reward: RewardConfig) -> Self {
         match Self::try_new(scene, task, reward) {
             Ok(env) => env,
-            Err(e) => panic!("LiftEnv::new: {e} (use LiftEnv::try_new for user configs)"),
+            Err(e) => panic!("TaskEnv::new: {e} (use TaskEnv::try_new for user configs)"),
         }
     }
 
@@ -89,6 +95,8 @@ impl LiftEnv {
             dr: None,
             pending: VecDeque::new(),
             defer_images: false,
+            goal: None,
+            carried: false,
             rng: ChaCha8Rng::seed_from_u64(0),
             target: Vector3::zeros(),
             gripper_ctrl: 0.0,
@@ -144,7 +152,7 @@ impl LiftEnv {
         self.dr = Some(*sample);
     }
 
-    /// Whether `step` and `reset` leave the images to the caller ([`LiftEnv::image_pipeline_mut`]
+    /// Whether `step` and `reset` leave the images to the caller ([`TaskEnv::image_pipeline_mut`]
     /// then takes frames rendered in a batch). Off by default.
     pub fn set_defer_images(&mut self, defer: bool) {
         self.defer_images = defer;
@@ -237,7 +245,7 @@ impl LiftEnv {
         self.reset_at(seed, None)
     }
 
-    /// [`LiftEnv::reset`] with the cube placed at `placement` = (x, y, yaw in radians) instead
+    /// [`TaskEnv::reset`] with the cube placed at `placement` = (x, y, yaw in radians) instead
     /// of the seed's random placement (the seed still drives everything else).
     pub fn reset_at(&mut self, seed: u64, placement: Option<[f64; 3]>) -> Vec<f64> {
         if let Some(sample) = self.task.dr.as_ref().map(|dr| dr.sample(seed)) {
@@ -255,8 +263,10 @@ impl LiftEnv {
         let yaw = self.rng.random_range(-1.0..=1.0) * t.cube_yaw_deg.to_radians();
         let [x, y, yaw] = placement.unwrap_or([x, y, yaw]);
         // The compiled cube, which domain randomisation may have resized.
-        let half = self.sim.model().geom_size()[self.sim.handles().cube_geom][2];
+        let half = self.cube_rest_z();
         self.sim.set_cube_pose([x, y, half], yaw);
+        self.goal = self.task.target.map(|t| t.sample(&mut self.rng, [x, y]));
+        self.carried = false;
         match self.task.reset_mode {
             ResetMode::Full => self.reset_full(),
             ResetMode::CubeInHand => self.reset_cube_in_hand(),
@@ -267,74 +277,6 @@ impl LiftEnv {
         self.observe();
         self.capture_unless_deferred(true);
         self.last_obs.clone()
-    }
-
-    /// Reference start: wrist flexed and rolled to pi/2, settle, then the TCP 3.5 cm above the
-    /// cube (shifted toward the moving jaw), gripper partly open.
-    fn reset_full(&mut self) {
-        let mut q = [0.0; 6];
-        let wf = self.sim.handles().joints[WRIST_FLEX_INDEX].range;
-        q[WRIST_FLEX_INDEX] = std::f64::consts::FRAC_PI_2.clamp(wf[0], wf[1]);
-        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
-        self.gripper_ctrl = self.gripper_from_action(self.task.reset_gripper);
-        q[GRIPPER_INDEX] = self.gripper_ctrl;
-        self.sim.set_joint_positions(&q);
-        self.sim.step_n(self.task.reset_settle_substeps);
-        let cube = self.sim.cube_pose().pos;
-        let closing = self.sim.tcp_pose().rot.column(CLOSING_AXIS).into_owned();
-        let closing_xy = Vector3::new(closing.x, closing.y, 0.0)
-            .try_normalize(1e-9)
-            .unwrap_or(Vector3::x());
-        let goal = cube + Vector3::new(0.0, 0.0, self.task.reset_height_m)
-            - self.task.reset_jaw_clearance_m * closing_xy;
-        let sol = self.ik.solve(
-            self.sim.data(),
-            self.sim.joint_positions(),
-            &IkTarget::top_down(goal),
-        );
-        let mut q = sol.q;
-        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
-        q[GRIPPER_INDEX] = self.gripper_ctrl;
-        self.sim.set_joint_positions(&q);
-        self.target = self.clamp_target(goal);
-        self.hold_servo_targets();
-        self.sim.step_n(self.task.reset_ik_substeps);
-    }
-
-    /// The scripted pick runs until it has closed and tightened on the cube.
-    fn reset_cube_in_hand(&mut self) {
-        let mut pick = ScriptedPick::plan(&self.sim, PickConfig::default());
-        pick.teleport_above(&mut self.sim);
-        let substeps = pick.config().control_substeps;
-        while !matches!(pick.phase(), PickPhase::Lift | PickPhase::Failed) {
-            pick.tick(&mut self.sim);
-            self.sim.step_n(substeps);
-        }
-        self.gripper_ctrl = pick.gripper_command();
-        self.target = self.clamp_target(self.sim.tcp_pose().pos);
-    }
-
-    /// Arm at its zero pose, gripper open.
-    fn reset_home(&mut self) {
-        let mut q = [0.0; 6];
-        q[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
-        self.gripper_ctrl = self.gripper_from_action(1.0);
-        q[GRIPPER_INDEX] = self.gripper_ctrl;
-        self.sim.set_joint_positions(&q);
-        self.target = self.clamp_target(self.sim.tcp_pose().pos);
-    }
-
-    /// Servo targets = current joints plus full gravity feed-forward, so the reset pose is the
-    /// commanded one (3.5 cm above the cube) rather than 1 cm lower after sagging.
-    fn hold_servo_targets(&mut self) {
-        let mut ctrl = self.sim.joint_positions();
-        let offsets = self.sim.gravity_offsets();
-        for (c, o) in ctrl.iter_mut().zip(offsets).take(WRIST_ROLL_INDEX) {
-            *c += o;
-        }
-        ctrl[WRIST_ROLL_INDEX] = self.task.wrist_roll_rad;
-        ctrl[GRIPPER_INDEX] = self.gripper_ctrl;
-        self.sim.set_controls(&ctrl);
     }
 
     fn clamp_target(&self, p: Vector3<f64>) -> Vector3<f64> {
@@ -356,25 +298,21 @@ impl LiftEnv {
     /// view of the env a student acts in (distillation).
     pub fn observation_for(&self, cfg: &super::ObsConfig) -> Vec<f64> {
         let mut out = Vec::new();
-        obs::write_observation(
-            &self.sim,
-            cfg,
-            &self.prev_action,
-            self.gripper_ctrl,
-            &mut out,
-        );
+        obs::write_observation(&self.sim, cfg, &self.obs_extras(), &mut out);
         out
+    }
+
+    fn obs_extras(&self) -> obs::ObsExtras {
+        obs::ObsExtras {
+            prev_action: self.prev_action,
+            gripper_target: self.gripper_ctrl,
+            goal: self.goal,
+        }
     }
 
     fn observe(&mut self) {
         let mut buf = std::mem::take(&mut self.last_obs);
-        obs::write_observation(
-            &self.sim,
-            &self.task.obs,
-            &self.prev_action,
-            self.gripper_ctrl,
-            &mut buf,
-        );
+        obs::write_observation(&self.sim, &self.task.obs, &self.obs_extras(), &mut buf);
         self.last_obs = buf;
     }
 
@@ -504,8 +442,8 @@ impl LiftEnv {
         let grasp = self.sim.grasp_state();
         let cube = self.sim.cube_pose();
         let tcp = self.sim.tcp_pose();
-        let lifted = cube.pos.z > self.task.lift_height_m;
-        self.hold = if grasp.grasping && lifted {
+        let place = self.place_input(&grasp);
+        self.hold = if self.goal_achieved(&grasp, place.as_ref()) {
             self.hold + 1
         } else {
             0
@@ -523,6 +461,7 @@ impl LiftEnv {
                 prev_action: self.prev_action,
                 lift_height_m: self.task.lift_height_m,
             },
+            place.as_ref(),
         );
         self.prev_action = action;
         self.observe();
@@ -543,6 +482,7 @@ impl LiftEnv {
             hold_count: self.hold,
             success,
             unstable: false,
+            place: place.as_ref().map(|p| self.place_info(p)),
         };
         StepOutcome {
             obs: self.last_obs.clone(),
@@ -564,6 +504,8 @@ impl LiftEnv {
             hold: self.hold,
             reward_state: self.reward_state,
             pending_actions: self.pending.iter().copied().collect(),
+            goal: self.goal,
+            carried: self.carried,
         }
     }
 
@@ -581,6 +523,8 @@ impl LiftEnv {
         self.hold = ctl.hold;
         self.reward_state = ctl.reward_state;
         self.pending = ctl.pending_actions.iter().copied().collect();
+        self.goal = ctl.goal;
+        self.carried = ctl.carried;
         self.observe();
         // The frame stack restarts at a restored state (a replay re-renders the earlier states
         // to rebuild it: see `Replay::render_stack`).
