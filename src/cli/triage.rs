@@ -77,8 +77,9 @@ pub struct TriageArgs {
     /// Sort descending.
     #[arg(long)]
     pub desc: bool,
-    /// Only episodes with this outcome (success, never_touched, one_pad_contact, dropped,
-    /// timeout).
+    /// Only episodes with this outcome: success, or a failure kind (never_touched,
+    /// one_pad_contact, dropped, timeout; place tasks: never_grasped, missed_the_target,
+    /// not_released, knocked_over).
     #[arg(long)]
     pub outcome: Option<String>,
     /// Print JSON (rows and counts).
@@ -100,9 +101,13 @@ pub fn triage(args: &TriageArgs) -> anyhow::Result<()> {
     t.sort(args.sort, args.desc);
     if let Some(o) = &args.outcome {
         let label = outcome_label(o).ok_or_else(|| {
+            let kinds: Vec<String> = crate::task::FailureKind::ALL
+                .iter()
+                .map(|k| k.label().replace(' ', "_"))
+                .collect();
             anyhow::anyhow!(
-                "--outcome {o}: expected one of success, never_touched, one_pad_contact, \
-                 dropped, timeout"
+                "--outcome {o}: expected one of success, {}",
+                kinds.join(", ")
             )
         })?;
         t.filter_outcome(label);

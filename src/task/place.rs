@@ -157,6 +157,9 @@ pub struct PlaceRewardConfig {
     pub lifted_above_m: f64,
     /// Weight of the lower term (1 - height / carry height) while grasped over the target.
     pub lower_weight: f64,
+    /// Bonus per step while the grasped cube is inside the target's radius (0 before place_v4):
+    /// the last 2 cm of the carry pay, not only the distance.
+    pub over_target_bonus: f64,
     /// Per-step bonus while the cube is placed (on target, resting, released). It exceeds every
     /// grasped term together, so letting go on the target pays.
     pub release_bonus: f64,
@@ -177,6 +180,7 @@ impl Default for PlaceRewardConfig {
             carry_scale: 10.0,
             lifted_above_m: 0.01,
             lower_weight: 1.0,
+            over_target_bonus: 0.0,
             release_bonus: 5.0,
             drop_outside_penalty: 2.0,
             throw_speed_mps: 0.5,
@@ -197,6 +201,7 @@ impl PlaceRewardConfig {
             ("lift_weight", self.lift_weight),
             ("carry_weight", self.carry_weight),
             ("lower_weight", self.lower_weight),
+            ("over_target_bonus", self.over_target_bonus),
             ("release_bonus", self.release_bonus),
             ("drop_outside_penalty", self.drop_outside_penalty),
             ("throw_penalty", self.throw_penalty),
@@ -257,6 +262,7 @@ pub fn compute(
         }
         if s.on_target(t) {
             r.lower = p.lower_weight * (1.0 - up);
+            r.over_target = p.over_target_bonus;
         }
         if lifted {
             r.action_rate = -cfg.action_rate_weight * super::reward::action_rate(cfg, input);
@@ -369,6 +375,29 @@ mod tests {
         let r = place_terms(true, false, s, 0.0, &mut RewardState::default());
         assert!((r.lift_progress + r.lower - 1.0).abs() < 1e-12);
         assert!((r.lower - 0.7).abs() < 1e-12 && r.carry == 1.0);
+        assert_eq!(r.over_target, 0.0, "place_v1 has no over-target bonus");
+        // place_v4's bonus, there: 1 per step, grasped inside the radius only.
+        let v4 = RewardConfig {
+            place: PlaceRewardConfig {
+                over_target_bonus: 1.0,
+                ..PlaceRewardConfig::default()
+            },
+            ..RewardConfig::place_v1()
+        };
+        let place = PlaceInput {
+            state: s,
+            target: TargetConfig::default(),
+            cube_speed: 0.0,
+        };
+        let i = input(0.01, true, false, s);
+        let t = compute(&v4, &mut RewardState::default(), &i, &place);
+        assert_eq!(t.over_target, 1.0);
+        let outside = PlaceInput {
+            state: state([0.30, 0.125, REST + 0.015], 0.1, true, 0.0),
+            ..place
+        };
+        let t = compute(&v4, &mut RewardState::default(), &i, &outside);
+        assert_eq!((t.over_target, t.lower), (0.0, 0.0));
         // Placed, on the success step: reach in full, release, success.
         let s = state([0.31, 0.10, REST], 0.9, false, 0.0);
         let r = place_terms(false, true, s, 0.0, &mut RewardState::default());

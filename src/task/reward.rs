@@ -56,12 +56,15 @@ pub struct RewardTerms {
     /// Place: penalty for a free cube moving fast (thrown).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub throw: f64,
+    /// Place: bonus while the grasped cube is inside the target's radius.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub over_target: f64,
 }
 
 impl RewardTerms {
     /// Term names, in [`RewardTerms::values`] order (metric names use `reward/<name>`). Each
     /// reward function reports a subset: [`RewardFunction::term_names`].
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "reach",
         "push_down",
         "drop",
@@ -75,10 +78,11 @@ impl RewardTerms {
         "lower",
         "release",
         "throw",
+        "over_target",
     ];
 
     /// Term values in [`RewardTerms::NAMES`] order.
-    pub fn values(&self) -> [f64; 13] {
+    pub fn values(&self) -> [f64; 14] {
         [
             self.reach,
             self.push_down,
@@ -93,6 +97,7 @@ impl RewardTerms {
             self.lower,
             self.release,
             self.throw,
+            self.over_target,
         ]
     }
 
@@ -145,6 +150,7 @@ impl RewardFunction {
                 "lift_progress",
                 "carry",
                 "lower",
+                "over_target",
                 "release",
                 "throw",
                 "action_rate",

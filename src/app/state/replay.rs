@@ -80,7 +80,7 @@ pub struct StepSample {
     /// Step index within the episode.
     pub step: usize,
     /// Every reward term, [`RewardTerms::NAMES`] order.
-    pub terms: [f64; 13],
+    pub terms: [f64; 14],
     /// Reward of the step.
     pub total: f64,
     /// Return up to and including the step.
