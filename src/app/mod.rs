@@ -181,11 +181,7 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         .clone()
         .unwrap_or_else(|| default_configs_dir().join("task.toml"));
     let mut task = TaskConfig::load(&task_path)?;
-    let reward_path = args
-        .reward
-        .clone()
-        .or_else(|| task.reward_path(&task_path))
-        .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
+    let reward_path = task.reward_path_or_default(args.reward.as_deref(), &task_path);
     let mut reward = crate::cli::load_reward_for(&task, &reward_path)?;
     if args.driver == StartDriver::Policy || args.policy.is_some() {
         let path = args.policy.clone().unwrap_or_else(|| bundled_policy(&task));

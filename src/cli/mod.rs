@@ -194,10 +194,7 @@ impl TaskArgs {
             })?;
             return Ok((task, reward));
         }
-        let reward_path = self
-            .reward
-            .clone()
-            .unwrap_or_else(|| default_configs_dir().join("rewards").join("v11.toml"));
+        let reward_path = task.reward_path_or_default(self.reward.as_deref(), &task_path);
         let reward = load_reward_for(&task, &reward_path)?;
         Ok((task, reward))
     }

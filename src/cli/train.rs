@@ -230,10 +230,10 @@ fn print_report(
             report.mean_return,
             report.mean_length
         );
-        let place = report.per_episode.iter().any(|r| {
-            r.failure
-                .is_some_and(|f| crate::task::FailureKind::ALL[4..].contains(&f))
-        });
+        let place = report
+            .per_episode
+            .iter()
+            .any(|r| r.failure.is_some_and(crate::task::FailureKind::place_only));
         if place {
             let kinds: Vec<String> = report
                 .failure_counts()

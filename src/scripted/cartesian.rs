@@ -101,6 +101,11 @@ impl CartesianPickPolicy {
         }
     }
 
+    /// Whether the pick has closed on the cube and is lifting it.
+    pub fn lifting(&self) -> bool {
+        self.stage == Stage::Lift
+    }
+
     /// Where the current stage is driving the TCP, and the stage's name (for overlays).
     pub fn current_goal(&self, env: &TaskEnv) -> (Vector3<f64>, &'static str) {
         let grasp = self.grasp_point(env);

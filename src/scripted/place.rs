@@ -125,7 +125,7 @@ impl CartesianPlacePolicy {
         let (delta, gripper) = match self.stage {
             Stage::Pick => {
                 let a = self.pick.act(env);
-                if self.pick.stage_name() == "lift" {
+                if self.pick.lifting() {
                     self.offset = target - cube;
                     self.advance(Stage::Lift);
                 }

@@ -311,6 +311,19 @@ impl TaskConfig {
         Ok(())
     }
 
+    /// The reward version a command uses: `explicit` (`--reward`), else the task's own, else
+    /// `configs/rewards/v11.toml`.
+    pub fn reward_path_or_default(
+        &self,
+        explicit: Option<&Path>,
+        path: &Path,
+    ) -> std::path::PathBuf {
+        explicit
+            .map(Path::to_path_buf)
+            .or_else(|| self.reward_path(path))
+            .unwrap_or_else(|| crate::config::default_configs_dir().join("rewards/v11.toml"))
+    }
+
     /// The task's own reward version file, resolved against the task file `path`.
     pub fn reward_path(&self, path: &Path) -> Option<std::path::PathBuf> {
         let reward = self.reward.as_ref()?;

@@ -32,6 +32,14 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// Whether only place tasks report this kind.
+    pub fn place_only(self) -> bool {
+        matches!(
+            self,
+            Self::NeverGrasped | Self::MissedTarget | Self::NotReleased | Self::KnockedOver
+        )
+    }
+
     /// Every kind, in report order.
     pub const ALL: [FailureKind; 8] = [
         Self::NeverTouched,
