@@ -14,8 +14,10 @@
 //! | [`video`] | headless debug videos of episodes, triage reports with thumbnails |
 //! | [`session`] | the lift env driven live by hold / scripted pick / policy |
 //! | [`bench`] | physics benchmarks behind `so101-lab bench` |
+//! | [`alloc_tuning`] | glibc allocator settings for the training and benchmark hot loops |
 //! | `app` | the Bevy app (feature `app`): one plugin per feature |
 
+pub mod alloc_tuning;
 #[cfg(feature = "app")]
 pub mod app;
 pub mod bench;

@@ -31,6 +31,8 @@ pub struct SacBench {
     pub gemm_bound_ms: f64,
     /// One-thread update time over the GEMM bound (1 = the update is nothing but its GEMMs).
     pub ratio_to_gemm_bound: f64,
+    /// Drawing one batch from the replay buffer, milliseconds (not in the update time).
+    pub sampling_ms: f64,
 }
 
 impl fmt::Display for SacBench {
@@ -45,6 +47,11 @@ impl fmt::Display for SacBench {
             "  GEMM bound (the update's matrix products alone, 1 thread): {:.2} ms; the 1-thread \
              update takes {:.2}x that",
             self.gemm_bound_ms, self.ratio_to_gemm_bound
+        )?;
+        writeln!(
+            f,
+            "  replay sampling (not in the update): {:.3} ms per batch",
+            self.sampling_ms
         )?;
         for (threads, ups, ms) in &self.updates {
             writeln!(
@@ -198,15 +205,23 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         buf.push(&o, &a, rng.random_range(-1.0..1.0), &o, false);
     }
     let mut results = Vec::new();
+    let mut sampling_ms = f64::NAN;
     for &t in threads {
         tch::set_num_threads(t as i32);
         let mut sac = Sac::new(obs, act, &cfg);
         for _ in 0..10 {
             sac.update(&buf.sample(cfg.batch_size, &mut rng), 1.0);
         }
+        // Batches are drawn before the clock starts: replay sampling is its own phase of a
+        // training step (`sampling_ms`), not part of the update.
         let start = Instant::now();
-        for _ in 0..updates {
-            sac.update(&buf.sample(cfg.batch_size, &mut rng), 1.0);
+        let batches: Vec<_> = (0..updates)
+            .map(|_| buf.sample(cfg.batch_size, &mut rng))
+            .collect();
+        sampling_ms = start.elapsed().as_secs_f64() * 1e3 / updates.max(1) as f64;
+        let start = Instant::now();
+        for batch in &batches {
+            sac.update(batch, 1.0);
         }
         let secs = start.elapsed().as_secs_f64();
         results.push((t, updates as f64 / secs, secs * 1e3 / updates as f64));
@@ -220,6 +235,7 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
     SacBench {
         gemm_bound_ms: gemm,
         ratio_to_gemm_bound: one_thread_ms / gemm,
+        sampling_ms,
         batch_size: cfg.batch_size,
         gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
         net_arch: cfg.net_arch,
