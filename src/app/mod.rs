@@ -13,6 +13,7 @@ pub mod bench;
 pub mod calibration;
 pub mod cameras;
 pub mod capture;
+pub mod follow_view;
 pub mod ghost;
 pub mod materials;
 pub mod overlays;
@@ -103,6 +104,13 @@ pub struct ViewArgs {
     /// Open the TCP and camera calibration window at start.
     #[arg(long)]
     pub calibration: bool,
+    /// A LeRobot SO-101 dataset: the arm follows one of its episodes' joint positions through
+    /// the servos, with the tracking error plotted (`episode import-lerobot` in the app).
+    #[arg(long, value_name = "DATASET")]
+    pub lerobot: Option<PathBuf>,
+    /// Which episode of `--lerobot`.
+    #[arg(long, default_value_t = 0, requires = "lerobot")]
+    pub lerobot_episode: usize,
     /// Folder of episodes to open in the failure-triage table (e.g. from `eval --record`).
     #[arg(long, value_name = "DIR")]
     pub triage: Option<PathBuf>,
@@ -217,6 +225,12 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         StartDriver::Scripted => Driver::Scripted(crate::scripted::CartesianPlacePolicy::new()),
         StartDriver::Policy => policy_driver.unwrap_or(Driver::Hold),
     };
+    if let Some(dataset) = &args.lerobot {
+        match follow_lerobot(dataset, args.lerobot_episode, session.env()) {
+            Ok(follow) => session.follow(follow),
+            Err(e) => errors.push(format!("LeRobot episode not loaded: {e}")),
+        }
+    }
     let camera = camera_settings(args, &session, &mut errors);
     Ok(StartState {
         session,
@@ -224,6 +238,30 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         startup_errors: errors,
         camera,
     })
+}
+
+/// Episode `k` of a LeRobot dataset as servo targets at `env`'s control rate.
+fn follow_lerobot(
+    dataset: &std::path::Path,
+    k: usize,
+    env: &TaskEnv,
+) -> Result<crate::session::Follow, crate::episode::lerobot::LeRobotError> {
+    use crate::episode::lerobot;
+    let recorded = lerobot::read_episode(dataset, k, &lerobot::default_python())?;
+    let units = lerobot::LeRobotUnits::of(env.sim());
+    let frames: Vec<[f64; 6]> = recorded
+        .motor_positions(dataset)?
+        .iter()
+        .map(|v| units.from_lerobot(v))
+        .collect();
+    let targets = lerobot::resample(&frames, recorded.fps, env.control_dt());
+    let source = format!(
+        "{} episode {k} ({} frames at {} fps)",
+        dataset.display(),
+        frames.len(),
+        recorded.fps
+    );
+    Ok(crate::session::Follow::new(targets, source))
 }
 
 fn camera_settings(
@@ -299,6 +337,7 @@ impl PluginGroup for So101LabPlugins {
             .add(ui::UiShellPlugin { panels })
             .add(policy_plots::PolicyPlotsPlugin)
             .add(policy_view::PolicyViewPlugin)
+            .add(follow_view::FollowViewPlugin)
             .add(replay::ReplayPlugin {
                 episode: self.args.episode.clone(),
                 recordings: self.args.record_dir.clone(),

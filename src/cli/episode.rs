@@ -1,4 +1,4 @@
-//! `so101-lab episode export|check`.
+//! `so101-lab episode export|import-lerobot|check`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,20 @@ use crate::task::RewardTerms;
 /// Runs an episode subcommand.
 pub fn run(cmd: EpisodeCommand) -> anyhow::Result<()> {
     match cmd {
-        EpisodeCommand::Export { file, format, out } => export(&file, format, out),
+        EpisodeCommand::Export {
+            file,
+            format,
+            out,
+            python,
+        } => match format {
+            ExportFormat::Json => export(&file, "json", out, to_json),
+            ExportFormat::Csv => export(&file, "csv", out, to_csv),
+            ExportFormat::Npz => {
+                export(&file, "npz", out, |ep| Ok(crate::episode::episode_npz(ep)?))
+            }
+            ExportFormat::Lerobot => export_lerobot(&file, out, python),
+        },
+        EpisodeCommand::ImportLerobot(args) => super::lerobot::import(&args),
         EpisodeCommand::Check { file } => check(&file),
     }
 }
@@ -25,22 +38,37 @@ fn load(file: &Path) -> anyhow::Result<Episode> {
     Ok(ep)
 }
 
-fn export(file: &Path, format: ExportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+fn export(
+    file: &Path,
+    ext: &str,
+    out: Option<PathBuf>,
+    encode: fn(&Episode) -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<()> {
     let ep = load(file)?;
-    let ext = match format {
-        ExportFormat::Json => "json",
-        ExportFormat::Csv => "csv",
-        ExportFormat::Npz => "npz",
-    };
     let out = out.unwrap_or_else(|| file.with_extension(ext));
-    let bytes = match format {
-        ExportFormat::Json => to_json(&ep)?,
-        ExportFormat::Csv => to_csv(&ep)?,
-        ExportFormat::Npz => crate::episode::episode_npz(&ep)?,
-    };
+    let bytes = encode(&ep)?;
     crate::fsutil::write_atomic(&out, &bytes)
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} ({} steps)", out.display(), ep.steps.len());
+    Ok(())
+}
+
+fn export_lerobot(
+    path: &Path,
+    out: Option<PathBuf>,
+    python: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use crate::episode::lerobot;
+    let out = out.context("--format lerobot needs --out DATASET (a folder to create)")?;
+    let files = lerobot::episode_files(path)?;
+    let python = python.unwrap_or_else(lerobot::default_python);
+    let summary = lerobot::write_dataset(&files, &out, &python)?;
+    eprintln!(
+        "wrote LeRobot dataset {} ({} episodes, {} frames)",
+        out.display(),
+        summary.episodes,
+        summary.frames
+    );
     Ok(())
 }
 

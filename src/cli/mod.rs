@@ -4,6 +4,7 @@ mod bench;
 mod distill;
 mod dr;
 mod episode;
+pub mod lerobot;
 mod pick;
 mod pixel;
 mod record;
@@ -425,6 +426,10 @@ pub enum ExportFormat {
     /// NumPy arrays (`np.load`): time, qpos, qvel, ctrl, actions, obs, rewards, state,
     /// initial_state, terms/<name>, and the success/terminated/truncated/grasping flags.
     Npz,
+    /// A LeRobot dataset (format v3, written by LeRobot's own dataset class): one episode per
+    /// file, `observation.state` and `action` as the SO-101 follower's `<motor>.pos` (degrees;
+    /// gripper 0-100), the cube pose, reward and success. `FILE` may be a folder of episodes.
+    Lerobot,
 }
 
 /// `so101-lab episode ...`.
@@ -432,15 +437,24 @@ pub enum ExportFormat {
 pub enum EpisodeCommand {
     /// Write an episode for analysis in other tools.
     Export {
-        /// The episode file.
+        /// The episode file (or, for `--format lerobot`, a folder of episodes).
         file: PathBuf,
         /// Output format.
         #[arg(long, value_enum)]
         format: ExportFormat,
-        /// Output file (default: next to the episode, with .json or .csv).
+        /// Output file (default: next to the episode, with the format's extension); for
+        /// `lerobot`, the dataset folder to create (required, never overwritten).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Python with LeRobot's dataset package, for `lerobot` (default: $SO101_PYTHON, else
+        /// the set-up's venv).
+        #[arg(long)]
+        python: Option<PathBuf>,
     },
+    /// Drive the sim's joints along episode K of a LeRobot SO-101 dataset (joint positions
+    /// recorded on a real arm, at its fps, resampled to the control rate) and report how well
+    /// the sim tracks it, per joint.
+    ImportLerobot(lerobot::ImportArgs),
     /// Print an episode's summary and check it re-simulates bit for bit.
     Check {
         /// The episode file.

@@ -3,6 +3,7 @@
 
 mod format;
 mod frames;
+pub mod lerobot;
 mod npz;
 mod reader;
 mod recorder;
@@ -21,7 +22,17 @@ pub use recorder::{EpisodeRecorder, header_for, step_record};
 pub use replay::{Markers, Replay, env_of, faults_of};
 pub use resim::{ResimReport, resimulate};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The `*.jsonl` files directly in `dir` (not recursive), in file-name order.
+pub fn jsonl_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
 
 /// Everything that can go wrong with an episode file.
 #[derive(Debug, thiserror::Error)]

@@ -112,12 +112,7 @@ pub fn scan(dir: &Path) -> Result<Triage, EpisodeError> {
         path: dir.to_owned(),
         source,
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl") && p.is_file())
-        .collect();
-    files.sort();
+    let files = super::jsonl_files(dir).map_err(io)?;
     let mut out = Triage::default();
     for file in files {
         let row = Replay::open(&file).and_then(|r| {

@@ -15,7 +15,9 @@ use crate::scripted::CartesianPlacePolicy;
 use crate::sim::SimSnapshot;
 use crate::task::{StepOutcome, TaskEnv};
 
+mod follow;
 mod policy;
+pub use follow::Follow;
 pub use policy::LoadedPolicy;
 
 /// Who chooses the actions.
@@ -37,6 +39,8 @@ pub enum Driver {
         /// Servo targets, [`crate::scene::names::ALL_JOINTS`] order, radians.
         targets: [f64; 6],
     },
+    /// Recorded joint positions (a LeRobot episode), followed through the servos.
+    Follow(Follow),
     /// A learned policy.
     Policy {
         /// The actor (in a mutex only so a session can be shared across threads: libtorch
@@ -63,6 +67,7 @@ impl Driver {
             Self::Scripted(_) => "scripted pick",
             Self::Teleop { .. } => "teleop",
             Self::Joints { .. } => "joint jog",
+            Self::Follow(_) => "recorded joints",
             Self::Policy { .. } => "policy",
         }
     }
@@ -232,6 +237,16 @@ impl LiveSession {
         &mut self.env
     }
 
+    /// Follows recorded servo targets (rad, one per env step) from the first one: the arm is
+    /// put at the first pose, then each step targets the next.
+    pub fn follow(&mut self, follow: Follow) {
+        if let Some(first) = follow.targets.first() {
+            self.env.sim_mut().set_joint_positions(first);
+            self.obs = self.env.observation().to_vec();
+        }
+        self.driver = Driver::Follow(follow);
+    }
+
     /// The current observation.
     pub fn obs(&self) -> &[f64] {
         &self.obs
@@ -399,7 +414,7 @@ impl LiveSession {
                 let d = |i: usize| ((target[i] - now[i]) / scale).clamp(-1.0, 1.0);
                 ([d(0), d(1), d(2), gripper.clamp(-1.0, 1.0)], None)
             }
-            Driver::Joints { .. } => (hold, None),
+            Driver::Joints { .. } | Driver::Follow(_) => (hold, None),
             Driver::Policy { policy, sampled } => match policy
                 .get_mut()
                 .map_err(|_| PolicyError::Poisoned)
@@ -434,6 +449,14 @@ impl LiveSession {
             self.obs = self.env.observation().to_vec();
             return None;
         }
+        if let Driver::Follow(follow) = &mut self.driver {
+            if let Some(target) = follow.next_target() {
+                self.env.jog_joints(&target);
+                follow.record(&target, &self.env.sim().joint_positions());
+            }
+            self.obs = self.env.observation().to_vec();
+            return None;
+        }
         let started = std::time::Instant::now();
         let (action, outputs) = self.choose();
         if matches!(self.driver, Driver::Policy { .. }) {
@@ -464,7 +487,10 @@ impl LiveSession {
             outputs,
             outcome,
         };
-        let hand_driven = matches!(self.driver, Driver::Teleop { .. } | Driver::Joints { .. });
+        let hand_driven = matches!(
+            self.driver,
+            Driver::Teleop { .. } | Driver::Joints { .. } | Driver::Follow(_)
+        );
         if done && self.auto_reset && !hand_driven {
             self.reset(self.seed + 1);
             if let Err(e) = self.reopen_recorder() {
