@@ -268,7 +268,7 @@ fn a_calibrated_site_applied_in_the_app_moves_the_tcp_and_keeps_the_state() {
 #[test]
 fn a_lerobot_episode_drives_the_arm_and_its_tracking_error_is_plotted() {
     use so101_lab::app::follow_view::error_lines;
-    use so101_lab::episode::lerobot::{LeRobotUnits, default_python, write_dataset};
+    use so101_lab::episode::lerobot::{ArmUnits, LeRobotUnits, default_python, write_dataset};
     use so101_lab::session::Driver;
     let episode = record_episode(80);
     let ds = episode.with_file_name("lerobot_ds");
@@ -296,10 +296,14 @@ fn a_lerobot_episode_drives_the_arm_and_its_tracking_error_is_plotted() {
     let Driver::Follow(f) = &sim.session.driver else {
         panic!("driver: {}", sim.session.driver.name());
     };
-    assert_eq!(f.targets.len(), 80, "80 frames at the control rate");
+    assert_eq!(
+        f.targets.len(),
+        79,
+        "80 frames at the control rate: a start pose, 79 targets"
+    );
     assert_eq!(f.errors.len(), 60);
     assert!(f.source.contains("episode 0"), "{}", f.source);
-    let units = LeRobotUnits::of(sim.session.env().sim());
+    let units = LeRobotUnits::of(sim.session.env().sim(), ArmUnits::Degrees);
     let lines = error_lines(f, &units);
     assert_eq!(lines.len(), 6);
     assert!(lines.iter().all(|(_, pts)| pts.len() == 60));

@@ -160,7 +160,11 @@ fn a_lerobot_export_loads_in_lerobots_class_and_imports_back_into_the_sim() {
     assert_eq!(report["frames"], (b.len() - 1) as u64, "{report}");
     assert_eq!(report["dataset_episodes"], 2);
     let control_steps = report["control_steps"].as_u64().expect("steps");
-    assert!(control_steps + 1 >= (b.len() - 1) as u64, "{report}");
+    assert_eq!(
+        control_steps + 1,
+        (b.len() - 1) as u64,
+        "a start pose, then one step per frame"
+    );
     for m in &motors[..5] {
         let rms = report["error"][m]["rms"].as_f64().expect("rms");
         assert!(rms < 2.0, "{m}: rms {rms} degrees: {report}");
@@ -168,6 +172,18 @@ fn a_lerobot_export_loads_in_lerobots_class_and_imports_back_into_the_sim() {
     let rows = std::fs::read_to_string(&csv).expect("csv");
     assert_eq!(rows.lines().count() as u64, control_steps + 1);
     assert!(rows.starts_with("time,target/shoulder_pan.pos,"));
+    let again = bin()
+        .args(["episode", "import-lerobot"])
+        .arg(&ds)
+        .arg("--out")
+        .arg(&csv)
+        .output()
+        .expect("import");
+    assert!(
+        !again.status.success(),
+        "an existing CSV is never overwritten"
+    );
+    assert_eq!(std::fs::read_to_string(&csv).expect("csv"), rows);
 
     let missing = bin()
         .args(["episode", "import-lerobot"])
@@ -211,7 +227,7 @@ fn a_live_session_follows_recorded_joints_and_keeps_the_tracking_error() {
             q
         })
         .collect();
-    session.follow(Follow::new(targets.clone(), "synthetic".into()));
+    session.follow(Follow::new(start, targets.clone(), "synthetic".into()));
     for _ in 0..120 {
         session.step();
     }

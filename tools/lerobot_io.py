@@ -7,26 +7,34 @@ LeRobotDataset package). The Rust side owns everything about the simulation and 
 file only moves arrays in and out of the dataset format (v3: parquet, meta/info.json, stats,
 tasks), so the files are exactly what LeRobot itself writes and reads.
 
-  lerobot_io.py write SPEC.json ROOT   build a dataset in ROOT (must not exist) from a spec
-  lerobot_io.py read ROOT EPISODE      print one episode's fps, feature names and frames as JSON
-  lerobot_io.py info ROOT              print the dataset's episode and frame counts and features
+  lerobot_io.py write SPEC.json|- ROOT  build a dataset in ROOT (must not exist) from a spec
+  lerobot_io.py read ROOT EPISODE       print one episode's fps, feature names and frames as JSON
+  lerobot_io.py info ROOT               print the dataset's episode and frame counts and features
+
+The result is the last line of stdout; a failure is one `error: ...` line on stderr (exit 2).
 """
 
 import json
+import math
 import os
 import sys
+import traceback
 from pathlib import Path
 
 # A local dataset never needs the Hub; without this the class may try to reach it.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-from ledataset.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
-
 
 def die(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
     sys.exit(2)
+
+
+try:
+    import numpy as np
+    from ledataset.datasets.lerobot_dataset import LeRobotDataset
+except ImportError as e:
+    die(f"{e}: LeRobot's dataset package is missing (tools/setup.sh installs it into the venv)")
 
 
 def features_of(spec: dict) -> dict:
@@ -55,8 +63,11 @@ def features_of(spec: dict) -> dict:
 
 
 def write(spec_path: str, root: str) -> None:
-    with open(spec_path) as f:
-        spec = json.load(f)
+    if spec_path == "-":
+        spec = json.load(sys.stdin)
+    else:
+        with open(spec_path) as f:
+            spec = json.load(f)
     if Path(root).exists():
         die(f"{root} exists; a dataset is never overwritten")
     feats = features_of(spec)
@@ -100,7 +111,23 @@ def load(root: str, episodes=None) -> LeRobotDataset:
 
 def column(ds: LeRobotDataset, key: str, lo: int, hi: int) -> list:
     rows = ds.hf_dataset.select(range(lo, hi))[key]
-    return [np.asarray(r, dtype=np.float64).reshape(-1).tolist() for r in rows]
+    out = []
+    for frame, r in enumerate(rows):
+        values = np.asarray(r, dtype=np.float64).reshape(-1).tolist()
+        if not all(math.isfinite(v) for v in values):
+            die(f"frame {frame} of the episode: `{key}` is not finite: {values}")
+        out.append(values)
+    return out
+
+
+def names_of(feats: dict, key: str) -> list:
+    """A feature's entry names: a list, or LeRobot's older {"motors": [...]} form."""
+    names = feats[key].get("names")
+    if isinstance(names, dict) and len(names) == 1:
+        names = next(iter(names.values()))
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        die(f"`{key}` has no list of entry names (names: {names!r}); cannot tell the motors apart")
+    return names
 
 
 def read(root: str, episode: str) -> None:
@@ -122,13 +149,10 @@ def read(root: str, episode: str) -> None:
         "robot_type": meta_ds.meta.robot_type,
         "total_episodes": total,
         "episode": k,
-        "state_names": feats["observation.state"]["names"],
+        "state_names": names_of(feats, "observation.state"),
         "state": column(meta_ds, "observation.state", lo, hi),
         "timestamp": [float(t) for t in meta_ds.hf_dataset.select(range(lo, hi))["timestamp"]],
     }
-    if "action" in feats:
-        out["action_names"] = feats["action"]["names"]
-        out["action"] = column(meta_ds, "action", lo, hi)
     print(json.dumps(out))
 
 
@@ -158,8 +182,14 @@ def main() -> None:
     elif len(args) == 2 and args[0] == "info":
         info(args[1])
     else:
-        die("usage: lerobot_io.py write SPEC ROOT | read ROOT EPISODE | info ROOT")
+        die("usage: lerobot_io.py write SPEC|- ROOT | read ROOT EPISODE | info ROOT")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SystemExit:
+        raise
+    except Exception as e:  # LeRobot's own errors: the traceback for a person, one line for us
+        traceback.print_exc()
+        die(f"{type(e).__name__}: {e}")

@@ -7,7 +7,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::state::SimResource;
-use crate::episode::lerobot::{LeRobotUnits, motor_features};
+use crate::episode::lerobot::{ArmUnits, LeRobotUnits, motor_features};
 use crate::session::{Driver, Follow};
 
 /// The tracking window.
@@ -45,7 +45,7 @@ fn follow_ui(mut contexts: EguiContexts, sim: Res<SimResource>) -> Result {
     let Driver::Follow(follow) = &sim.session.driver else {
         return Ok(());
     };
-    let units = LeRobotUnits::of(sim.session.env().sim());
+    let units = LeRobotUnits::of(sim.session.env().sim(), ArmUnits::Degrees);
     let ctx = contexts.ctx_mut()?;
     egui::Window::new("Recorded joints")
         .default_pos([320.0, 420.0])

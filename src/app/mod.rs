@@ -240,28 +240,23 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
     })
 }
 
-/// Episode `k` of a LeRobot dataset as servo targets at `env`'s control rate.
+/// Episode `k` of a LeRobot dataset (arm joints in degrees) as a driver at `env`'s control rate.
 fn follow_lerobot(
     dataset: &std::path::Path,
     k: usize,
     env: &TaskEnv,
 ) -> Result<crate::session::Follow, crate::episode::lerobot::LeRobotError> {
     use crate::episode::lerobot;
-    let recorded = lerobot::read_episode(dataset, k, &lerobot::default_python())?;
-    let units = lerobot::LeRobotUnits::of(env.sim());
-    let frames: Vec<[f64; 6]> = recorded
-        .motor_positions(dataset)?
-        .iter()
-        .map(|v| units.from_lerobot(v))
-        .collect();
-    let targets = lerobot::resample(&frames, recorded.fps, env.control_dt());
+    let units = lerobot::LeRobotUnits::of(env.sim(), lerobot::ArmUnits::Degrees);
+    let python = lerobot::default_python();
+    let ep = lerobot::episode_targets(dataset, k, &python, &units, env.control_dt())?;
     let source = format!(
         "{} episode {k} ({} frames at {} fps)",
         dataset.display(),
-        frames.len(),
-        recorded.fps
+        ep.recorded.state.len(),
+        ep.recorded.fps
     );
-    Ok(crate::session::Follow::new(targets, source))
+    Ok(crate::session::Follow::new(ep.start, ep.targets, source))
 }
 
 fn camera_settings(

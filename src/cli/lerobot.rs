@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::SceneArgs;
-use crate::episode::lerobot::{self, LeRobotUnits};
+use crate::episode::lerobot::{self, ArmUnits, LeRobotUnits};
 use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
 /// `so101-lab episode import-lerobot`.
@@ -17,8 +17,12 @@ pub struct ImportArgs {
     /// Which episode.
     #[arg(long, default_value_t = 0)]
     pub episode: usize,
-    /// Write the tracked trajectory as CSV: time, then target, reached and error per joint
-    /// (LeRobot units), one row per control step.
+    /// How the dataset gives the arm joints: `degrees` (the follower's `use_degrees=True`, and
+    /// our exports) or `range100` (its default: -100..100 over each joint's range).
+    #[arg(long, value_enum, default_value = "degrees")]
+    pub units: ArmUnits,
+    /// Write the tracked trajectory as CSV (a new file): time, then target, reached and error
+    /// per joint (LeRobot units), one row per control step.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print the report as JSON.
@@ -38,6 +42,9 @@ pub struct ImportArgs {
 
 /// Reads the episode, drives the sim along it, reports per-joint tracking error.
 pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    if let Some(out) = args.out.as_ref().filter(|o| o.exists()) {
+        anyhow::bail!("{} exists; choose a new --out", out.display());
+    }
     let task_path = args
         .task
         .clone()
@@ -45,39 +52,20 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let task = TaskConfig::load(&task_path)?;
     let mut env = TaskEnv::new(args.scene.build()?, task, RewardConfig::default());
     let python = args.python.clone().unwrap_or_else(lerobot::default_python);
-    let recorded = lerobot::read_episode(&args.dataset, args.episode, &python)?;
-    let units = LeRobotUnits::of(env.sim());
-    let frames: Vec<[f64; 6]> = recorded
-        .motor_positions(&args.dataset)?
-        .iter()
-        .map(|v| units.from_lerobot(v))
-        .collect();
+    let units = LeRobotUnits::of(env.sim(), args.units);
     let dt = env.control_dt();
-    let targets = lerobot::resample(&frames, recorded.fps, dt);
-    let tracking = lerobot::track(&mut env, &targets);
-    let to_units = |q: &[f64; 6]| units.to_lerobot(q);
-    let unit_rms = rms_in_units(&tracking, &units);
-    let unit_max = max_in_units(&tracking, &units);
+    let ep = lerobot::episode_targets(&args.dataset, args.episode, &python, &units, dt)?;
+    let tracking = lerobot::track(&mut env, &ep.start, &ep.targets);
+    let recorded = ep.recorded;
+    let errors = tracking.errors();
+    let k = units.per_radian();
+    let scaled = |v: [f64; 6]| -> [f64; 6] { std::array::from_fn(|i| v[i] * k[i]) };
+    let (rms, max) = (
+        scaled(lerobot::rms(&errors)),
+        scaled(lerobot::max_abs(&errors)),
+    );
     if let Some(out) = &args.out {
-        let mut w = Vec::new();
-        let names = lerobot::motor_features();
-        let cols: Vec<String> = ["target", "reached", "error"]
-            .iter()
-            .flat_map(|k| names.iter().map(move |n| format!("{k}/{n}")))
-            .collect();
-        writeln!(w, "time,{}", cols.join(","))?;
-        for (k, (t, r)) in tracking.target.iter().zip(&tracking.reached).enumerate() {
-            let (t, r) = (to_units(t), to_units(r));
-            let row: Vec<String> = t
-                .iter()
-                .chain(&r)
-                .map(|v| v.to_string())
-                .chain((0..6).map(|i| (t[i] - r[i]).to_string()))
-                .collect();
-            writeln!(w, "{},{}", (k + 1) as f64 * dt, row.join(","))?;
-        }
-        crate::fsutil::write_atomic(out, &w)
-            .with_context(|| format!("writing {}", out.display()))?;
+        write_csv(out, &tracking, &units)?;
     }
     let names = lerobot::motor_features();
     if args.json {
@@ -87,7 +75,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             .map(|(i, n)| {
                 (
                     n.clone(),
-                    serde_json::json!({"rms": unit_rms[i], "max_abs": unit_max[i]}),
+                    serde_json::json!({"rms": rms[i], "max_abs": max[i]}),
                 )
             })
             .collect();
@@ -95,7 +83,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             "dataset": args.dataset,
             "episode": args.episode,
             "dataset_episodes": recorded.total_episodes,
-            "frames": frames.len(),
+            "frames": recorded.state.len(),
             "fps": recorded.fps,
             "control_steps": tracking.target.len(),
             "control_dt": dt,
@@ -108,28 +96,44 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             args.dataset.display(),
             args.episode,
             recorded.total_episodes,
-            frames.len(),
+            recorded.state.len(),
             recorded.fps,
             tracking.target.len(),
             dt
         );
-        println!("tracking error, target - sim (degrees; gripper in 0-100):");
+        let unit = match args.units {
+            ArmUnits::Degrees => "degrees",
+            ArmUnits::Range100 => "-100..100 of the joint range",
+        };
+        println!("tracking error, target - sim ({unit}; gripper in 0-100):");
         for (i, n) in names.iter().enumerate() {
-            println!(
-                "  {n:<18} rms {:>8.3}  max {:>8.3}",
-                unit_rms[i], unit_max[i]
-            );
+            println!("  {n:<18} rms {:>8.3}  max {:>8.3}", rms[i], max[i]);
         }
     }
     Ok(())
 }
 
-fn rms_in_units(t: &lerobot::Tracking, units: &LeRobotUnits) -> [f64; 6] {
-    let (r, k) = (t.rms(), units.per_radian());
-    std::array::from_fn(|i| r[i] * k[i])
-}
-
-fn max_in_units(t: &lerobot::Tracking, units: &LeRobotUnits) -> [f64; 6] {
-    let (m, k) = (t.max_abs(), units.per_radian());
-    std::array::from_fn(|i| m[i] * k[i])
+fn write_csv(
+    out: &std::path::Path,
+    tracking: &lerobot::Tracking,
+    units: &LeRobotUnits,
+) -> anyhow::Result<()> {
+    let names = lerobot::motor_features();
+    let cols: Vec<String> = ["target", "reached", "error"]
+        .iter()
+        .flat_map(|k| names.iter().map(move |n| format!("{k}/{n}")))
+        .collect();
+    let mut w = Vec::new();
+    writeln!(w, "time,{}", cols.join(","))?;
+    for (k, (t, r)) in tracking.target.iter().zip(&tracking.reached).enumerate() {
+        let (t, r) = (units.to_lerobot(t), units.to_lerobot(r));
+        let row: Vec<String> = t
+            .iter()
+            .chain(&r)
+            .map(|v| v.to_string())
+            .chain((0..6).map(|i| (t[i] - r[i]).to_string()))
+            .collect();
+        writeln!(w, "{},{}", (k + 1) as f64 * tracking.dt, row.join(","))?;
+    }
+    crate::fsutil::write_atomic(out, &w).with_context(|| format!("writing {}", out.display()))
 }

@@ -71,7 +71,7 @@ pub enum CheckpointError {
 }
 
 fn named_adam(prefix: &str, opt: &Adam, out: &mut Vec<(String, Tensor)>) {
-    for (k, (m, v)) in opt.m.iter().zip(&opt.v).enumerate() {
+    for (k, (m, v)) in opt.m().iter().zip(opt.v()).enumerate() {
         out.push((format!("{prefix}.m.{k}"), m.shallow_clone()));
         out.push((format!("{prefix}.v.{k}"), v.shallow_clone()));
     }

@@ -168,9 +168,9 @@ pub struct Adam {
     flat_m: Tensor,
     flat_v: Tensor,
     /// First moments (views into the flat buffer).
-    pub m: Vec<Tensor>,
+    m: Vec<Tensor>,
     /// Second moments (views into the flat buffer).
-    pub v: Vec<Tensor>,
+    v: Vec<Tensor>,
     /// Steps taken.
     pub t: i64,
     /// Learning rate.
@@ -219,6 +219,17 @@ impl Adam {
         }
     }
 
+    /// First moments per parameter: views into the flat buffer, so a checkpoint restores
+    /// them with `copy_`.
+    pub fn m(&self) -> &[Tensor] {
+        &self.m
+    }
+
+    /// Second moments per parameter (views, as [`Adam::m`]).
+    pub fn v(&self) -> &[Tensor] {
+        &self.v
+    }
+
     /// Clears the gradients of every parameter.
     pub fn zero_grad(&mut self) {
         for p in &mut self.params {
@@ -237,13 +248,14 @@ impl Adam {
         let step_size = self.lr / bc1;
         tch::no_grad(|| {
             let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
-            if grads.iter().all(Tensor::defined) {
+            if !grads.is_empty() && grads.iter().all(Tensor::defined) {
                 let flat: Vec<Tensor> = grads.iter().map(|g| g.reshape([-1])).collect();
                 let g = Tensor::cat(&flat, 0);
                 self.moments(&self.flat_m, &self.flat_v, &g);
                 let update = Self::update(&self.flat_m, &self.flat_v, bc2, step_size, self.eps);
                 for (p, &(off, n)) in self.params.iter().zip(&self.spans) {
-                    let _ = p.reshape([-1]).g_add_(&update.narrow(0, off, n));
+                    // A view (parameters are contiguous), so the add lands in the parameter.
+                    let _ = p.view([-1]).g_add_(&update.narrow(0, off, n));
                 }
             } else {
                 // A parameter the loss did not reach keeps its moments and value, as per-tensor

@@ -5,6 +5,8 @@
 /// Recorded servo targets and how well the sim has followed them so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Follow {
+    /// The recording's first pose, rad: where the arm starts (and restarts on a reset).
+    pub start: [f64; 6],
     /// Servo targets per control step, rad, [`crate::scene::names::ALL_JOINTS`] order.
     pub targets: Vec<[f64; 6]>,
     /// Target minus reached joint positions after each step taken, rad.
@@ -14,9 +16,10 @@ pub struct Follow {
 }
 
 impl Follow {
-    /// A driver for `targets`, named by `source`.
-    pub fn new(targets: Vec<[f64; 6]>, source: String) -> Self {
+    /// A driver that starts at `start` and then targets `targets`, named by `source`.
+    pub fn new(start: [f64; 6], targets: Vec<[f64; 6]>, source: String) -> Self {
         Self {
+            start,
             errors: Vec::with_capacity(targets.len()),
             targets,
             source,
@@ -46,14 +49,7 @@ impl Follow {
 
     /// Root-mean-square error per joint over the steps taken, rad.
     pub fn rms(&self) -> [f64; 6] {
-        let n = self.errors.len().max(1) as f64;
-        let mut sum = [0.0; 6];
-        for e in &self.errors {
-            for (s, v) in sum.iter_mut().zip(e) {
-                *s += v * v;
-            }
-        }
-        sum.map(|s| (s / n).sqrt())
+        crate::episode::lerobot::rms(&self.errors)
     }
 }
 
@@ -63,7 +59,7 @@ mod tests {
 
     #[test]
     fn targets_run_in_order_then_hold_the_last_and_errors_stop() {
-        let mut f = Follow::new(vec![[1.0; 6], [2.0; 6]], "t".into());
+        let mut f = Follow::new([0.0; 6], vec![[1.0; 6], [2.0; 6]], "t".into());
         assert_eq!(f.next_target(), Some([1.0; 6]));
         f.record(&[1.0; 6], &[0.5; 6]);
         assert_eq!(f.next_target(), Some([2.0; 6]));
@@ -74,6 +70,9 @@ mod tests {
         assert_eq!(f.errors.len(), 2, "no error is kept past the recording");
         // errors 0.5 and 0: rms = sqrt(0.25 / 2)
         assert!((f.rms()[3] - (0.125f64).sqrt()).abs() < 1e-12);
-        assert_eq!(Follow::new(Vec::new(), "e".into()).next_target(), None);
+        assert_eq!(
+            Follow::new([0.0; 6], Vec::new(), "e".into()).next_target(),
+            None
+        );
     }
 }

@@ -237,13 +237,11 @@ impl LiveSession {
         &mut self.env
     }
 
-    /// Follows recorded servo targets (rad, one per env step) from the first one: the arm is
-    /// put at the first pose, then each step targets the next.
+    /// Follows recorded servo targets (rad, one per env step): the arm is put at the
+    /// recording's start pose, then each step targets the next.
     pub fn follow(&mut self, follow: Follow) {
-        if let Some(first) = follow.targets.first() {
-            self.env.sim_mut().set_joint_positions(first);
-            self.obs = self.env.observation().to_vec();
-        }
+        self.env.sim_mut().set_joint_positions(&follow.start);
+        self.obs = self.env.observation().to_vec();
         self.driver = Driver::Follow(follow);
     }
 
@@ -373,6 +371,12 @@ impl LiveSession {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
         if let Driver::Scripted(p) = &mut self.driver {
             *p = CartesianPlacePolicy::new();
+        }
+        // A reset restarts a recording from its first pose, with a fresh error history.
+        if let Driver::Follow(f) = &mut self.driver {
+            f.errors.clear();
+            self.env.sim_mut().set_joint_positions(&f.start);
+            self.obs = self.env.observation().to_vec();
         }
     }
 

@@ -149,7 +149,7 @@ fn student_meta(
 
 fn save_checkpoint(dir: &Path, student: &Student, meta: &CheckpointMeta) -> std::io::Result<()> {
     let mut named = student.actor.named();
-    for (k, (m, v)) in student.opt.m.iter().zip(&student.opt.v).enumerate() {
+    for (k, (m, v)) in student.opt.m().iter().zip(student.opt.v()).enumerate() {
         named.push((format!("adam.m.{k}"), m.shallow_clone()));
         named.push((format!("adam.v.{k}"), v.shallow_clone()));
     }
@@ -168,12 +168,12 @@ fn load_checkpoint(dir: &Path, student: &mut Student) -> anyhow::Result<Checkpoi
             let t = file.take(&name, &param.size())?;
             param.shallow_clone().copy_(&t);
         }
-        for k in 0..student.opt.m.len() {
-            let shape = student.opt.m[k].size();
+        for k in 0..student.opt.m().len() {
+            let shape = student.opt.m()[k].size();
             let m = file.take(&format!("adam.m.{k}"), &shape)?;
             let v = file.take(&format!("adam.v.{k}"), &shape)?;
-            student.opt.m[k].copy_(&m);
-            student.opt.v[k].copy_(&v);
+            student.opt.m()[k].shallow_clone().copy_(&m);
+            student.opt.v()[k].shallow_clone().copy_(&v);
         }
         Ok(())
     })
