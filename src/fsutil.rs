@@ -47,8 +47,9 @@ pub fn temp_path(path: &Path) -> std::path::PathBuf {
     dir.join(format!(".{file_name}.tmp-{}", std::process::id()))
 }
 
-/// Removes the temp files that atomic writes of a killed process left in `dir` (named by
-/// [`temp_path`] with the pid of a process that no longer runs); returns how many.
+/// Removes the temp files (and temp folders, e.g. a half-built dataset) that atomic writes of a
+/// killed process left in `dir` (named by [`temp_path`] with the pid of a process that no
+/// longer runs); returns how many.
 pub fn remove_stale_temps(dir: &Path) -> std::io::Result<usize> {
     let mut removed = 0;
     for entry in std::fs::read_dir(dir)?.flatten() {
@@ -65,9 +66,46 @@ pub fn remove_stale_temps(dir: &Path) -> std::io::Result<usize> {
         let proc = Path::new("/proc");
         let gone =
             pid != std::process::id() && proc.is_dir() && !proc.join(pid.to_string()).exists();
-        if gone && std::fs::remove_file(entry.path()).is_ok() {
+        if !gone {
+            continue;
+        }
+        let path = entry.path();
+        let done = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if done.is_ok() {
             removed += 1;
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temps_of_dead_writers_go_and_live_ones_stay() {
+        let dir = std::env::temp_dir().join(format!("so101-fsutil-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let dead = u32::MAX; // never a running process
+        let dead_file = dir.join(format!(".metrics.csv.tmp-{dead}"));
+        let dead_dir = dir.join(format!(".dataset.tmp-{dead}"));
+        let live = temp_path(&dir.join("policy.safetensors"));
+        let kept = dir.join("policy.safetensors");
+        std::fs::write(&dead_file, b"x").expect("write");
+        std::fs::create_dir_all(dead_dir.join("meta")).expect("mkdir");
+        std::fs::write(&live, b"x").expect("write");
+        std::fs::write(&kept, b"x").expect("write");
+        if Path::new("/proc").is_dir() {
+            assert_eq!(remove_stale_temps(&dir).expect("scan"), 2);
+            assert!(!dead_file.exists() && !dead_dir.exists());
+        }
+        assert!(live.exists(), "this process's own temp stays");
+        assert!(kept.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
