@@ -104,7 +104,7 @@ pub fn read_episode(
 }
 
 /// Episode `k` of `dataset` as joint angles (rad) per frame, with its fps.
-pub fn episode_frames(
+fn episode_frames(
     dataset: &Path,
     k: usize,
     python: &Path,

@@ -17,8 +17,8 @@
 mod import;
 
 pub use import::{
-    EpisodeTargets, RecordedEpisode, Tracking, episode_frames, episode_targets, max_abs,
-    read_episode, resample, rms, track,
+    EpisodeTargets, RecordedEpisode, Tracking, episode_targets, max_abs, read_episode, resample,
+    rms, track,
 };
 
 use std::io::Write;
@@ -125,30 +125,31 @@ impl LeRobotUnits {
         })
     }
 
-    /// The value that joint angle `lo` of each joint maps to (the affine map's offset).
-    fn at_low(&self, i: usize) -> f64 {
+    /// A joint angle (rad) and the LeRobot value it maps to: with [`Self::per_radian`], the
+    /// affine map of joint `i`.
+    fn origin(&self, i: usize) -> (f64, f64) {
         match (i == GRIPPER_INDEX, self.arm) {
-            (true, _) => 0.0,
-            (false, ArmUnits::Degrees) => self.ranges[i][0].to_degrees(),
-            (false, ArmUnits::Range100) => -100.0,
+            (true, _) => (self.ranges[i][0], 0.0),
+            (false, ArmUnits::Degrees) => (0.0, 0.0),
+            (false, ArmUnits::Range100) => (self.ranges[i][0], -100.0),
         }
     }
 
     /// Our six joint values (rad) in LeRobot's units.
     pub fn to_lerobot(&self, q: &[f64; 6]) -> [f64; 6] {
         let k = self.per_radian();
-        std::array::from_fn(|i| match (i == GRIPPER_INDEX, self.arm) {
-            (false, ArmUnits::Degrees) => q[i].to_degrees(),
-            _ => self.at_low(i) + (q[i] - self.ranges[i][0]) * k[i],
+        std::array::from_fn(|i| {
+            let (rad, value) = self.origin(i);
+            value + (q[i] - rad) * k[i]
         })
     }
 
     /// LeRobot's six motor values back to joint angles (rad).
     pub fn from_lerobot(&self, v: &[f64; 6]) -> [f64; 6] {
         let k = self.per_radian();
-        std::array::from_fn(|i| match (i == GRIPPER_INDEX, self.arm) {
-            (false, ArmUnits::Degrees) => v[i].to_radians(),
-            _ => self.ranges[i][0] + (v[i] - self.at_low(i)) / k[i],
+        std::array::from_fn(|i| {
+            let (rad, value) = self.origin(i);
+            rad + (v[i] - value) / k[i]
         })
     }
 }
