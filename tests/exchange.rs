@@ -1,6 +1,7 @@
 //! Exact exchange with MuJoCo's own Python bindings (the set-up's venv): an episode with a grasp
-//! and a lift, re-simulated in Python from the exported `.mjb`, matches the recording bit for bit
-//! at every step; `episode export --format npz` holds the recorded numbers exactly.
+//! and a lift, re-simulated in Python from the exported `.mjb` and from the exported `.xml`,
+//! matches the recording bit for bit at every step; `episode export --format npz` holds the
+//! recorded numbers exactly.
 
 mod common;
 
@@ -42,7 +43,7 @@ fn grasp_and_lift(dir: &Path) -> PathBuf {
 }
 
 #[test]
-fn the_exported_mjb_re_simulates_a_grasp_and_lift_bit_for_bit_in_mujocos_python() {
+fn the_exported_mjb_and_xml_re_simulate_a_grasp_and_lift_bit_for_bit_in_mujocos_python() {
     let dir = common::temp_dir("so101-exchange", "t");
     ok(bin()
         .args(["scene", "export"])
@@ -56,11 +57,12 @@ fn the_exported_mjb_re_simulates_a_grasp_and_lift_bit_for_bit_in_mujocos_python(
     assert_eq!(exact["identical_steps"], exact["steps"], "{exact}");
     assert_eq!(exact["max_abs_diff"], 0.0, "{exact}");
 
-    // MuJoCo's XML writer prints 6 significant digits, so the MJCF compiles to a slightly
-    // different model: it loads and stays near the recording, but is not bit-exact.
+    // The MJCF is written at full round-trip precision, so MuJoCo's XML round trip compiles
+    // the same model and re-simulates the recording bit for bit as well.
     let xml = resim(&dir.join("scene.xml"), &episode);
     assert_eq!(xml["steps"], exact["steps"]);
-    assert!(xml["max_abs_diff"].as_f64().unwrap_or(1.0) < 0.05, "{xml}");
+    assert_eq!(xml["identical_steps"], exact["steps"], "{xml}");
+    assert_eq!(xml["max_abs_diff"], 0.0, "{xml}");
 
     let refused = bin()
         .args(["scene", "export"])

@@ -465,8 +465,8 @@ pub enum EpisodeCommand {
 /// `so101-lab scene ...`.
 #[derive(Debug, Subcommand)]
 pub enum SceneCommand {
-    /// Write the compiled scene as standalone MJCF (opens in MuJoCo's viewer or Python), and
-    /// beside it the exact binary model (`.mjb`, the same name).
+    /// Write the compiled scene as standalone MJCF at full numeric precision (opens in MuJoCo's
+    /// viewer or Python), and beside it the exact binary model (`.mjb`, the same name).
     Export {
         /// Output MJCF file.
         out: PathBuf,

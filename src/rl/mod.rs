@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod critic_obs;
+pub mod demos;
 pub mod distill;
 pub mod eval;
 pub mod explore;

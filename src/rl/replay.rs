@@ -21,6 +21,8 @@ pub struct Batch {
     /// Bootstrap discount of each transition [B, 1] (gamma^m of n-step returns); `None` for
     /// one-step buffers, whose learner uses its gamma.
     pub discounts: Option<Tensor>,
+    /// How many of the last rows are demonstrations (the behaviour-cloning term reads them).
+    pub demo_rows: i64,
 }
 
 /// Ring buffer of transitions.
@@ -141,12 +143,15 @@ impl ReplayBuffer {
                 .discounts
                 .is_some()
                 .then(|| Tensor::from_slice(&discounts).reshape([n, 1])),
+            demo_rows: 0,
         }
     }
 }
 
-/// Concatenates two batches (online + demonstrations, RLPD-style symmetric sampling).
+/// Concatenates an online batch and a batch of demonstrations (RLPD-style symmetric
+/// sampling); the demonstration rows come last.
 pub fn concat(a: Batch, b: Batch) -> Batch {
+    let demo_rows = a.demo_rows + b.obs.size()[0];
     Batch {
         obs: Tensor::cat(&[a.obs, b.obs], 0),
         actions: Tensor::cat(&[a.actions, b.actions], 0),
@@ -157,5 +162,6 @@ pub fn concat(a: Batch, b: Batch) -> Batch {
             (Some(x), Some(y)) => Some(Tensor::cat(&[x, y], 0)),
             _ => None,
         },
+        demo_rows,
     }
 }

@@ -36,6 +36,8 @@ pub struct UpdateStats {
     pub alpha_loss: f64,
     /// Mean -log pi of the sampled actions.
     pub entropy: f64,
+    /// Behaviour-cloning error on the batch's demonstration rows (0 without the term).
+    pub bc_loss: f64,
 }
 
 /// The SAC learner.
@@ -58,6 +60,8 @@ pub struct Sac {
     /// Sampling noise.
     pub noise: Noise,
     target_entropy: f64,
+    /// Behaviour-cloning weight on demonstration rows (`SacConfig::bc_weight`).
+    bc_weight: f64,
     /// Actor input width; the critics also read `critic_extra` more columns after it.
     obs_dim: i64,
     critic_extra: i64,
@@ -115,6 +119,7 @@ impl Sac {
             alpha_opt,
             noise: Noise::new(cfg.seed.wrapping_add(1)),
             target_entropy: cfg.target_entropy.unwrap_or(-(act_dim as f64)),
+            bc_weight: cfg.bc_weight,
             obs_dim: o,
             critic_extra: extra,
             gamma: cfg.gamma,
@@ -150,6 +155,12 @@ impl Sac {
 
     /// Reparameterised sample: squashed action and its log-probability [B, 1].
     pub fn sample(&mut self, obs: &Tensor) -> (Tensor, Tensor) {
+        let (action, logp, _) = self.sample_with_mean(obs);
+        (action, logp)
+    }
+
+    /// As `sample`, also returning the pre-squash mean.
+    fn sample_with_mean(&mut self, obs: &Tensor) -> (Tensor, Tensor, Tensor) {
         let (mean, log_std) = self.distribution(obs);
         let eps = self
             .noise
@@ -157,7 +168,27 @@ impl Sac {
             .to_device(self.device);
         let x = &mean + log_std.exp() * &eps;
         let action = x.tanh();
-        (action, squashed_log_prob(&eps, &log_std, &x))
+        let logp = squashed_log_prob(&eps, &log_std, &x);
+        (action, logp, mean)
+    }
+
+    /// The behaviour-cloning term on the last `batch.demo_rows` rows: the squared error of the
+    /// mean action against the demonstrated one, and the loss to add, weighted by
+    /// `bc_weight * max(mean|Q|, 1)` (a plain number, so no gradient flows through the
+    /// weight). The floor keeps the term acting while the critics' values are still near 0, as
+    /// at the start of pretraining.
+    fn bc_term(&self, batch: &Batch, mean: &Tensor, q_pi: &Tensor) -> Option<(Tensor, f64)> {
+        let d = batch.demo_rows;
+        if self.bc_weight <= 0.0 || d <= 0 {
+            return None;
+        }
+        let start = mean.size()[0] - d;
+        let err = (mean.narrow(0, start, d).tanh() - batch.actions.narrow(0, start, d))
+            .square()
+            .mean(Kind::Float);
+        let weight = self.bc_weight * q_pi.abs().mean(Kind::Float).double_value(&[]).max(1.0);
+        let value = err.double_value(&[]);
+        Some((err * weight, value))
     }
 
     /// Q values of both critics for normalised `obs` and `action`: [2, B, 1].
@@ -202,12 +233,17 @@ impl Sac {
         self.critic_opt.step();
         lap.to(&mut self.times.optimiser);
 
-        let (action, logp) = self.sample(&self.actor_view(&batch.obs));
+        let (action, logp, mean) = self.sample_with_mean(&self.actor_view(&batch.obs));
         let q_pi = self
             .critic
             .forward(&Tensor::cat(&[&batch.obs, &action], 1), true)
             .amin(0, false);
-        let actor_loss = (&logp * alpha - q_pi).mean(Kind::Float);
+        let mut actor_loss = (&logp * alpha - &q_pi).mean(Kind::Float);
+        let mut bc_loss = 0.0;
+        if let Some((term, value)) = self.bc_term(batch, &mean, &q_pi) {
+            actor_loss += term;
+            bc_loss = value;
+        }
         lap.to(&mut self.times.forward);
         self.actor_opt.zero_grad();
         lap.to(&mut self.times.optimiser);
@@ -236,6 +272,7 @@ impl Sac {
             alpha,
             alpha_loss: alpha_loss_value,
             entropy: -logp.mean(Kind::Float).double_value(&[]),
+            bc_loss,
         }
     }
 

@@ -340,3 +340,115 @@ fn adam_leaves_a_parameter_without_gradient_alone() {
     assert_eq!(scalar(&idle.get(0)), 7.0);
     assert!(scalar(&used.get(0)) < 1.0, "the used parameter moved");
 }
+
+/// The behaviour-cloning term reads only the demonstration rows (the last `demo_rows`): its
+/// error is the mean squared difference of tanh(actor mean) and their actions, and the online
+/// rows' actions do not change it.
+#[test]
+fn bc_term_reads_only_the_demonstration_rows() {
+    let cfg = SacConfig {
+        net_arch: vec![16, 16],
+        bc_weight: 0.5,
+        demos: 1,
+        ..SacConfig::default()
+    };
+    let batch_with = |online_action: f64| {
+        let mut online = ReplayBuffer::new(10, 3, 2);
+        let mut demo = ReplayBuffer::new(10, 3, 2);
+        for k in 0..4 {
+            let o = [0.1 * k as f64, -0.2, 0.3];
+            online.push(&o, &[online_action, online_action], 0.5, &o, false);
+            demo.push(&o, &[0.2 * k as f64, -0.5], 1.0, &o, false);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let (a, d) = (online.sample(4, &mut rng), demo.sample(3, &mut rng));
+        super::replay::concat(a, d)
+    };
+    let batch = batch_with(0.9);
+    assert_eq!(batch.demo_rows, 3);
+    let demo_obs = batch.obs.narrow(0, 4, 3);
+    let demo_act = batch.actions.narrow(0, 4, 3);
+    let expected = {
+        let sac = Sac::new(3, 2, &cfg);
+        let (mean, _) = tch::no_grad(|| sac.distribution(&demo_obs));
+        scalar(&(mean.tanh() - demo_act).square().mean(Kind::Float))
+    };
+    for online_action in [0.9, -0.7] {
+        let mut sac = Sac::new(3, 2, &cfg);
+        let got = sac.update(&batch_with(online_action), 1.0).bc_loss;
+        assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+    }
+    // Without the weight, or without demonstration rows, there is no term.
+    let mut plain = Sac::new(
+        3,
+        2,
+        &SacConfig {
+            bc_weight: 0.0,
+            ..cfg.clone()
+        },
+    );
+    assert_eq!(plain.update(&batch_with(0.9), 1.0).bc_loss, 0.0);
+    let mut sac = Sac::new(3, 2, &cfg);
+    let mut online = ReplayBuffer::new(10, 3, 2);
+    online.push(&[0.0; 3], &[0.1, 0.1], 0.0, &[0.0; 3], false);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    assert_eq!(sac.update(&online.sample(4, &mut rng), 1.0).bc_loss, 0.0);
+}
+
+/// With a strong behaviour-cloning weight, updates on demonstration-only batches (pretraining)
+/// pull the actor's mean action onto the demonstrated one.
+#[test]
+fn bc_pretraining_fits_the_demonstrated_actions() {
+    let cfg = SacConfig {
+        net_arch: vec![32, 32],
+        bc_weight: 10.0,
+        demos: 1,
+        learning_rate: 1e-3,
+        seed: 2,
+        ..SacConfig::default()
+    };
+    let mut sac = Sac::new(2, 2, &cfg);
+    let mut demo = ReplayBuffer::new(100, 2, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..64 {
+        let o = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+        demo.push(&o, &[0.6 * o[0], -0.4 * o[1] + 0.2], 1.0, &o, false);
+    }
+    let mut first = None;
+    let mut last = 0.0;
+    for _ in 0..400 {
+        let mut batch = demo.sample(32, &mut rng);
+        batch.demo_rows = 32;
+        last = sac.update(&batch, 1.0).bc_loss;
+        first.get_or_insert(last);
+    }
+    let first = first.unwrap_or_default();
+    assert!(
+        last < 0.1 * first && last < 0.005,
+        "error {first:.4} -> {last:.4}"
+    );
+}
+
+#[test]
+fn bc_options_need_demonstrations() {
+    for cfg in [
+        SacConfig {
+            bc_weight: 1.0,
+            ..SacConfig::default()
+        },
+        SacConfig {
+            pretrain_updates: 10,
+            ..SacConfig::default()
+        },
+    ] {
+        let err = cfg.validate().expect_err("no demos");
+        assert!(err.to_string().contains("demos"), "{err}");
+    }
+    let ok = SacConfig {
+        bc_weight: 1.0,
+        pretrain_updates: 10,
+        demos: 2,
+        ..SacConfig::default()
+    };
+    assert!(ok.validate().is_ok());
+}

@@ -15,10 +15,9 @@ use super::nstep::NStepFolder;
 use super::policy::{Policy, PolicyMeta};
 use super::replay::{ReplayBuffer, concat};
 use super::timing::{Lap, PhaseTimes};
-use super::{Sac, SacConfig, critic_obs, explore};
+use super::{Sac, SacConfig, critic_obs, demos, explore};
 use crate::episode::ConfigIdentity;
 use crate::scene::BuiltScene;
-use crate::scripted::CartesianPlacePolicy;
 use crate::task::{RewardConfig, RewardTerms, TaskConfig, TaskEnv, VecEnv};
 
 /// Progress reported to the caller (for the progress bar).
@@ -69,6 +68,9 @@ pub fn train<F: FnMut(&Progress)>(
     cfg.torch_device().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
     let mut t = Trainer::new(cfg, scene, task, reward, run_dir, resume)?;
+    if resume.is_none() {
+        t.pretrain()?;
+    }
     let start_step = t.state.step;
     let mut last_report = Instant::now();
     while t.state.step < cfg.total_timesteps {
@@ -172,6 +174,11 @@ impl Trainer {
             state = checkpoint::load_into(ckpt, &mut sac)?;
             eprintln!("resumed from {} at step {}", ckpt.display(), state.step);
         }
+        // Pretraining normalises with statistics that include the demonstrations; a resumed
+        // run has its statistics from the checkpoint.
+        let stats =
+            (cfg.pretrain_updates > 0 && resume.is_none()).then_some(&mut state.obs_norm.stats);
+        let demos = demos::collect(cfg, scene, task, reward, obs_dim + extra, stats)?;
         // Written once the checkpoint has loaded: a refused resume leaves the folder as it was.
         std::fs::create_dir_all(&dir.0)?;
         crate::fsutil::write_atomic(&dir.0.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
@@ -199,7 +206,7 @@ impl Trainer {
             gripper_hold: vec![explore::GripperHold::default(); cfg.n_envs],
             folder: NStepFolder::new(cfg.n_step, cfg.gamma, cfg.n_envs),
             times: PhaseTimes::default(),
-            demos: collect_demos(cfg, scene, task, reward, obs_dim + extra)?,
+            demos,
             ep_return: vec![0.0; cfg.n_envs],
             recent: Vec::new(),
             norm_buf: Vec::new(),
@@ -299,6 +306,35 @@ impl Trainer {
         self.metrics
             .scalar(step, "charts/success", f64::from(u8::from(success)))?;
         self.ep_return[env] = 0.0;
+        Ok(())
+    }
+
+    /// `pretrain_updates` gradient steps on demonstration-only batches (none without demos).
+    fn pretrain(&mut self) -> anyhow::Result<()> {
+        let Some(d) = &self.demos else {
+            return Ok(());
+        };
+        let scale = if self.cfg.normalize_reward {
+            self.state.reward_scaler.scale(1.0)
+        } else {
+            1.0
+        };
+        for _ in 0..self.cfg.pretrain_updates {
+            let mut lap = Lap::start();
+            let mut batch = d.sample(self.cfg.batch_size, &mut self.state.sample_rng);
+            batch.demo_rows = self.cfg.batch_size as i64;
+            to_learner(&self.cfg, &mut batch, &self.state);
+            lap.to(&mut self.times.sampling);
+            self.last_stats = self.sac.update(&batch, scale);
+            self.state.updates += 1;
+        }
+        if self.cfg.pretrain_updates > 0 {
+            log_update(&mut self.metrics, 0, &self.last_stats)?;
+            eprintln!(
+                "pretrained on the demonstrations: {} updates, behaviour-cloning error {:.4}",
+                self.cfg.pretrain_updates, self.last_stats.bc_loss
+            );
+        }
         Ok(())
     }
 
@@ -413,6 +449,12 @@ fn sample_batch(
         }
         _ => buffer.sample(cfg.batch_size, &mut state.sample_rng),
     };
+    to_learner(cfg, &mut batch, state);
+    batch
+}
+
+/// Moves a raw batch to the learner's device and normalises its observations.
+pub(super) fn to_learner(cfg: &SacConfig, batch: &mut super::replay::Batch, state: &TrainState) {
     let device = cfg.torch_device().unwrap_or(tch::Device::Cpu);
     for t in [
         &mut batch.obs,
@@ -423,9 +465,11 @@ fn sample_batch(
     ] {
         *t = t.to_device(device);
     }
+    if let Some(d) = &mut batch.discounts {
+        *d = d.to_device(device);
+    }
     batch.obs = state.obs_norm.apply_batch(&batch.obs);
     batch.next_obs = state.obs_norm.apply_batch(&batch.next_obs);
-    batch
 }
 
 fn log_update(m: &mut MetricsWriter, step: usize, s: &super::UpdateStats) -> std::io::Result<()> {
@@ -435,6 +479,9 @@ fn log_update(m: &mut MetricsWriter, step: usize, s: &super::UpdateStats) -> std
     m.scalar(step, "losses/actor_loss", s.actor_loss)?;
     m.scalar(step, "losses/alpha", s.alpha)?;
     m.scalar(step, "losses/alpha_loss", s.alpha_loss)?;
+    if s.bc_loss > 0.0 {
+        m.scalar(step, "losses/bc_loss", s.bc_loss)?;
+    }
     m.scalar(step, "charts/entropy", s.entropy)
 }
 
@@ -500,62 +547,8 @@ pub fn export_policy(
     Policy::from_parts(meta, &sac.actor, &actor_norm)
 }
 
-/// Scripted-pick demonstrations in the env's action space, for RLPD-style sampling.
-fn collect_demos(
-    cfg: &SacConfig,
-    scene: &BuiltScene,
-    task: &TaskConfig,
-    reward: &RewardConfig,
-    row_dim: usize,
-) -> anyhow::Result<Option<ReplayBuffer>> {
-    if cfg.demos == 0 {
-        return Ok(None);
-    }
-    let mut env = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
-    let mut buf = replay_buffer(cfg, cfg.demos * task.max_episode_steps, row_dim);
-    let hold = cfg.asymmetric_critic.then_some(task.success_hold_steps);
-    let mut folder = NStepFolder::new(cfg.n_step, cfg.gamma, 1);
-    let mut ok = 0;
-    for k in 0..cfg.demos as u64 {
-        let obs = env.reset(cfg.seed.wrapping_add(500_000 + k));
-        let extras = match hold {
-            Some(_) => critic_obs::at_reset(&env).to_vec(),
-            None => Vec::new(),
-        };
-        let mut row = critic_obs::joined(&obs, &extras);
-        let mut policy = CartesianPlacePolicy::new();
-        loop {
-            let a = policy.act(&env);
-            let out = env.step(&a);
-            let next_row = critic_obs::joined(&out.obs, &extras_after(hold, &out.info));
-            let ends = (out.terminated, out.truncated);
-            store(
-                &mut buf,
-                &mut folder,
-                0,
-                &row,
-                &a,
-                out.reward,
-                &next_row,
-                ends,
-            );
-            row = next_row;
-            if out.terminated || out.truncated {
-                ok += usize::from(out.info.success);
-                break;
-            }
-        }
-    }
-    eprintln!(
-        "demonstrations: {} transitions from {} scripted episodes ({ok} successful)",
-        buf.len(),
-        cfg.demos
-    );
-    Ok(Some(buf))
-}
-
 /// A replay buffer for `cfg`: with per-transition discounts when targets fold n > 1 steps.
-fn replay_buffer(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuffer {
+pub(super) fn replay_buffer(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuffer {
     let buf = ReplayBuffer::new(capacity, obs_dim, 4);
     if cfg.n_step > 1 {
         buf.with_discounts()
@@ -566,7 +559,7 @@ fn replay_buffer(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuff
 
 /// The asymmetric critic's extras after a step (`hold` = the task's success hold steps, when
 /// the learner has an asymmetric critic); empty otherwise.
-fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
+pub(super) fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
     hold.map_or_else(Vec::new, |h| critic_obs::from_info(info, h).to_vec())
 }
 
@@ -577,7 +570,7 @@ fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
     clippy::too_many_arguments,
     reason = "one env step, as the replay buffer takes it"
 )]
-fn store(
+pub(super) fn store(
     buffer: &mut ReplayBuffer,
     folder: &mut NStepFolder,
     env: usize,

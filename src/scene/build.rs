@@ -117,22 +117,58 @@ pub fn build(config: &SceneConfig) -> Result<BuiltScene, SceneError> {
     })
 }
 
-/// Writes the fully built scene as standalone MJCF (absolute mesh paths), for MuJoCo's viewer.
+/// Writes the fully built scene as standalone MJCF (absolute mesh paths), for MuJoCo's viewer,
+/// with every number at full round-trip precision.
 pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
     let mut spec = build_spec(config)?;
     // Compile first so a broken scene is reported as such, not as a save failure.
     spec.compile()
         .map_err(|e| SceneError::Compile(edit_message(&e)))?;
-    let xml = spec
-        .save_xml_string(1 << 22)
-        .map_err(|e| SceneError::Export {
-            path: out.to_owned(),
-            message: edit_message(&e),
-        })?;
+    let xml = {
+        let _exact = ExactXmlNumbers::new();
+        spec.save_xml_string(1 << 22)
+    }
+    .map_err(|e| SceneError::Export {
+        path: out.to_owned(),
+        message: edit_message(&e),
+    })?;
     crate::fsutil::write_atomic(out, xml.as_bytes()).map_err(|e| SceneError::Export {
         path: out.to_owned(),
         message: e.to_string(),
     })
+}
+
+// libmujoco's XML writer prints numbers with a process-wide precision, 6 significant digits
+// unless changed; 0 prints each number as the shortest text that reads back as the same
+// double. The setter is exported by libmujoco 3.17 but not declared in its public headers
+// (MuJoCo's own tests use it), so it is declared here.
+unsafe extern "C" {
+    fn _mjPRIVATE__get_xml_precision() -> std::ffi::c_int;
+    fn _mjPRIVATE__set_xml_precision(precision: std::ffi::c_int);
+}
+
+/// While alive, MuJoCo's XML writer prints every number at full round-trip precision; the
+/// previous precision comes back on drop. Why: at 6 digits the exported MJCF compiles to a
+/// different model (joint ranges, inertias, orientations up to ~4e-6 apart), so an episode
+/// re-simulated from it drifts from the recording.
+struct ExactXmlNumbers(std::ffi::c_int);
+
+impl ExactXmlNumbers {
+    fn new() -> Self {
+        // SAFETY: plain getter and setter of an int inside libmujoco, no pointers involved.
+        unsafe {
+            let previous = _mjPRIVATE__get_xml_precision();
+            _mjPRIVATE__set_xml_precision(0);
+            Self(previous)
+        }
+    }
+}
+
+impl Drop for ExactXmlNumbers {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { _mjPRIVATE__set_xml_precision(self.0) }
+    }
 }
 
 /// Writes the compiled model as MuJoCo's binary file (`mj_saveModel`): every number exactly as
