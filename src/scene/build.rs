@@ -484,7 +484,10 @@ fn add_sites_and_camera(spec: &mut MjSpec, config: &SceneConfig) -> Result<(), S
     // Same orientation as the TCP so both frames read the same in overlays.
     *grasp.quat_mut() = gripper_quat;
     grasp.set_group(3);
-    *grasp.size_mut() = [0.004, 0.004, 0.004];
+    // A sphere reads only the radius; the other two are MuJoCo's defaults, which is what the
+    // MJCF writer (it writes the radius alone) compiles back to, so the exported XML and the
+    // model agree in every number.
+    *grasp.size_mut() = [0.004, 0.005, 0.005];
     let cam = body.add_camera();
     cam.set_name(names::WRIST_CAMERA)
         .map_err(|e| SceneError::Edit {
