@@ -263,6 +263,25 @@ impl SacConfig {
                 allowed: "0 unless demos > 0 (they act on demonstration rows)".into(),
             });
         }
+        let demo_rows = ((self.batch_size as f64) * self.demo_ratio).round() as usize;
+        if self.bc_weight > 0.0 && demo_rows == 0 && self.pretrain_updates == 0 {
+            return Err(FieldError {
+                field: "bc_weight".into(),
+                value: format!("{} with demo_ratio = {}", self.bc_weight, self.demo_ratio),
+                allowed: "0 unless some batch rows are demonstrations (demo_ratio x batch_size \
+                          >= 0.5, or pretrain_updates > 0)"
+                    .into(),
+            });
+        }
+        if self.pretrain_updates > 0 && self.normalize_reward {
+            // The reward scale has seen no return before the first env step, so pretrained
+            // critics would learn unscaled values and the scale would change under them.
+            return Err(FieldError {
+                field: "pretrain_updates".into(),
+                value: format!("{} with normalize_reward = true", self.pretrain_updates),
+                allowed: "0 unless normalize_reward = false".into(),
+            });
+        }
         Check::range("gripper_explore_prob", self.gripper_explore_prob, 0.0, 1.0)?;
         let [lo, hi] = self.gripper_explore_steps;
         if lo == 0 || hi < lo || hi > 10_000 {

@@ -151,7 +151,9 @@ impl ReplayBuffer {
 /// Concatenates an online batch and a batch of demonstrations (RLPD-style symmetric
 /// sampling); the demonstration rows come last.
 pub fn concat(a: Batch, b: Batch) -> Batch {
-    let demo_rows = a.demo_rows + b.obs.size()[0];
+    // `a` holds no demonstrations, so they are exactly the rows taken from `b`, at the end.
+    debug_assert_eq!(a.demo_rows, 0, "the online part holds no demonstrations");
+    let demo_rows = b.obs.size()[0];
     Batch {
         obs: Tensor::cat(&[a.obs, b.obs], 0),
         actions: Tensor::cat(&[a.actions, b.actions], 0),

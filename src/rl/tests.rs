@@ -378,16 +378,24 @@ fn bc_term_reads_only_the_demonstration_rows() {
         let got = sac.update(&batch_with(online_action), 1.0).bc_loss;
         assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
     }
-    // Without the weight, or without demonstration rows, there is no term.
-    let mut plain = Sac::new(
-        3,
-        2,
-        &SacConfig {
-            bc_weight: 0.0,
-            ..cfg.clone()
-        },
+    // Without the weight, or without demonstration rows, there is no term. The same learner
+    // without it has an actor loss lower by exactly the weighted term: bc_weight x max(mean|Q|,
+    // 1) x error, where the fresh critics' |Q| is under 1, so the weight is 0.5.
+    let mut with = Sac::new(3, 2, &cfg);
+    let bc = with.update(&batch_with(0.9), 1.0);
+    let plain_cfg = SacConfig {
+        bc_weight: 0.0,
+        ..cfg.clone()
+    };
+    let without = Sac::new(3, 2, &plain_cfg).update(&batch_with(0.9), 1.0);
+    assert_eq!(without.bc_loss, 0.0);
+    assert!(bc.qf1_value.abs() < 1.0, "fresh critics: {}", bc.qf1_value);
+    let added = bc.actor_loss - without.actor_loss;
+    assert!(
+        (added - 0.5 * bc.bc_loss).abs() < 1e-5,
+        "{added} vs {}",
+        0.5 * bc.bc_loss
     );
-    assert_eq!(plain.update(&batch_with(0.9), 1.0).bc_loss, 0.0);
     let mut sac = Sac::new(3, 2, &cfg);
     let mut online = ReplayBuffer::new(10, 3, 2);
     online.push(&[0.0; 3], &[0.1, 0.1], 0.0, &[0.0; 3], false);
@@ -448,7 +456,22 @@ fn bc_options_need_demonstrations() {
         bc_weight: 1.0,
         pretrain_updates: 10,
         demos: 2,
+        normalize_reward: false,
         ..SacConfig::default()
     };
     assert!(ok.validate().is_ok());
+    // Options that would silently do nothing, or pretrain against a reward scale that moves.
+    let no_rows = SacConfig {
+        pretrain_updates: 0,
+        demo_ratio: 0.0,
+        ..ok.clone()
+    };
+    let err = no_rows.validate().expect_err("no demo rows").to_string();
+    assert!(err.contains("demo_ratio"), "{err}");
+    let scaled = SacConfig {
+        normalize_reward: true,
+        ..ok
+    };
+    let err = scaled.validate().expect_err("moving scale").to_string();
+    assert!(err.contains("normalize_reward"), "{err}");
 }

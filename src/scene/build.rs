@@ -138,8 +138,8 @@ pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
     })
 }
 
-// libmujoco's XML writer prints numbers with a process-wide precision, 6 significant digits
-// unless changed; 0 prints each number as the shortest text that reads back as the same
+// libmujoco's XML writer prints numbers with a precision held per thread (thread-local in
+// MuJoCo's source), 6 significant digits unless changed; 0 prints each number as the shortest text that reads back as the same
 // double. The setter is exported by libmujoco 3.17 but not declared in its public headers
 // (MuJoCo's own tests use it), so it is declared here.
 unsafe extern "C" {
