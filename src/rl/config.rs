@@ -251,17 +251,18 @@ impl SacConfig {
             0,
             1_000_000,
         )?;
-        if self.demos == 0 && (self.pretrain_updates > 0 || self.bc_weight > 0.0) {
-            return Err(FieldError {
-                field: if self.bc_weight > 0.0 {
-                    "bc_weight"
-                } else {
-                    "pretrain_updates"
-                }
-                .into(),
-                value: "set with demos = 0".into(),
-                allowed: "0 unless demos > 0 (they act on demonstration rows)".into(),
-            });
+        let demo_options = [
+            ("bc_weight", self.bc_weight > 0.0),
+            ("pretrain_updates", self.pretrain_updates > 0),
+        ];
+        for (field, set) in demo_options {
+            if set && self.demos == 0 {
+                return Err(FieldError {
+                    field: field.into(),
+                    value: "set with demos = 0".into(),
+                    allowed: "0 unless demos > 0 (they act on demonstration rows)".into(),
+                });
+            }
         }
         let demo_rows = ((self.batch_size as f64) * self.demo_ratio).round() as usize;
         if self.bc_weight > 0.0 && demo_rows == 0 && self.pretrain_updates == 0 {

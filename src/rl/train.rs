@@ -314,11 +314,7 @@ impl Trainer {
         let Some(d) = &self.demos else {
             return Ok(());
         };
-        let scale = if self.cfg.normalize_reward {
-            self.state.reward_scaler.scale(1.0)
-        } else {
-            1.0
-        };
+        let scale = reward_scale(&self.cfg, &self.state);
         for _ in 0..self.cfg.pretrain_updates {
             let mut lap = Lap::start();
             let mut batch = d.sample(self.cfg.batch_size, &mut self.state.sample_rng);
@@ -351,11 +347,7 @@ impl Trainer {
             let mut lap = Lap::start();
             let batch = sample_batch(cfg, &self.buffer, self.demos.as_ref(), &mut self.state);
             lap.to(&mut self.times.sampling);
-            let scale = if cfg.normalize_reward {
-                self.state.reward_scaler.scale(1.0)
-            } else {
-                1.0
-            };
+            let scale = reward_scale(cfg, &self.state);
             self.last_stats = self.sac.update(&batch, scale);
             self.state.updates += 1;
         }
@@ -453,8 +445,17 @@ fn sample_batch(
     batch
 }
 
+/// The factor on replay rewards: the running return std's scale, or 1 without normalisation.
+fn reward_scale(cfg: &SacConfig, state: &TrainState) -> f64 {
+    if cfg.normalize_reward {
+        state.reward_scaler.scale(1.0)
+    } else {
+        1.0
+    }
+}
+
 /// Moves a raw batch to the learner's device and normalises its observations.
-pub(super) fn to_learner(cfg: &SacConfig, batch: &mut super::replay::Batch, state: &TrainState) {
+fn to_learner(cfg: &SacConfig, batch: &mut super::replay::Batch, state: &TrainState) {
     let device = cfg.torch_device().unwrap_or(tch::Device::Cpu);
     for t in [
         &mut batch.obs,

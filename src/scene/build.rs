@@ -139,9 +139,9 @@ pub fn export_xml(config: &SceneConfig, out: &Path) -> Result<(), SceneError> {
 }
 
 // libmujoco's XML writer prints numbers with a precision held per thread (thread-local in
-// MuJoCo's source), 6 significant digits unless changed; 0 prints each number as the shortest text that reads back as the same
-// double. The setter is exported by libmujoco 3.17 but not declared in its public headers
-// (MuJoCo's own tests use it), so it is declared here.
+// MuJoCo's source), 6 significant digits unless changed; 0 prints each number as the shortest
+// text that reads back as the same double. The setter is exported by libmujoco 3.17 but not
+// declared in its public headers (MuJoCo's own tests use it), so it is declared here.
 unsafe extern "C" {
     fn _mjPRIVATE__get_xml_precision() -> std::ffi::c_int;
     fn _mjPRIVATE__set_xml_precision(precision: std::ffi::c_int);
