@@ -199,7 +199,8 @@ fn a_seeded_cpu_run_is_reproducible() {
     assert_trains_reproducibly(&cfg, &dir);
 }
 
-/// The n-step and asymmetric-critic options train reproducibly; the policy keeps the env's
+/// The n-step and asymmetric-critic options train reproducibly, through the fused update with
+/// layer-normalised critics; the policy keeps the env's
 /// observation layout (the critic's extras stay out of it) and evaluates; the run says where
 /// its time went.
 #[test]
@@ -211,6 +212,7 @@ fn n_step_asymmetric_runs_reproduce_and_export_the_actor_layout() {
         "learning_starts = 50\nbatch_size = 16\nnet_arch = [16, 16]\ntotal_timesteps = 400\n\
          eval_freq = 0\ncheckpoint_freq = 0\nseed = 5\nn_step = 3\nasymmetric_critic = true\n\
          demos = 1\ngripper_explore_prob = 0.05\nnormalize_reward_until = 200\n\
+         fused_update = true\ncritic_layer_norm = true\n\
          task = \"configs/task_assisted.toml\"\n",
     )
     .expect("write");

@@ -20,8 +20,11 @@ pub struct SacBench {
     pub batch_size: usize,
     /// Hidden layers.
     pub net_arch: Vec<usize>,
-    /// (threads, updates/s, ms/update).
+    /// The autograd update (`fused_update = false`): (threads, updates/s, ms/update).
     pub updates: Vec<(usize, f64, f64)>,
+    /// The fused update (`fused_update = true`, `rl::fused`), timed in turn with the autograd
+    /// one on the same batches: (threads, updates/s, ms/update).
+    pub fused_updates: Vec<(usize, f64, f64)>,
     /// Approximate FLOP of one update.
     pub gflop_per_update: f64,
     /// Full training loop (collect + update every step, UTD 1), env steps/s after learning
@@ -29,8 +32,11 @@ pub struct SacBench {
     pub train_loop: Vec<(usize, f64)>,
     /// The GEMMs of one update alone, one thread, milliseconds (median of repeats).
     pub gemm_bound_ms: f64,
-    /// One-thread update time over the GEMM bound (1 = the update is nothing but its GEMMs).
+    /// One-thread autograd update time over the GEMM bound (1 = the update is nothing but its
+    /// GEMMs).
     pub ratio_to_gemm_bound: f64,
+    /// One-thread fused update time over the GEMM bound.
+    pub fused_ratio_to_gemm_bound: f64,
     /// Drawing one batch from the replay buffer, milliseconds (not in the update time).
     pub sampling_ms: f64,
 }
@@ -45,20 +51,23 @@ impl fmt::Display for SacBench {
         writeln!(
             f,
             "  GEMM bound (the update's matrix products alone, 1 thread): {:.2} ms; the 1-thread \
-             update takes {:.2}x that",
-            self.gemm_bound_ms, self.ratio_to_gemm_bound
+             update takes {:.2}x that (fused) and {:.2}x (autograd)",
+            self.gemm_bound_ms, self.fused_ratio_to_gemm_bound, self.ratio_to_gemm_bound
         )?;
         writeln!(
             f,
             "  replay sampling (not in the update): {:.3} ms per batch",
             self.sampling_ms
         )?;
-        for (threads, ups, ms) in &self.updates {
-            writeln!(
-                f,
-                "  {threads} thread(s): {ups:>7.1} updates/s  ({ms:.2} ms/update, {:.1} GFLOP/s)",
-                ups * self.gflop_per_update
-            )?;
+        for (name, rows) in [("fused", &self.fused_updates), ("autograd", &self.updates)] {
+            for (threads, ups, ms) in rows {
+                writeln!(
+                    f,
+                    "  {name:>8}, {threads} thread(s): {ups:>7.1} updates/s  ({ms:.2} ms/update, \
+                     {:.1} GFLOP/s)",
+                    ups * self.gflop_per_update
+                )?;
+            }
         }
         for (threads, rate) in &self.train_loop {
             writeln!(
@@ -204,13 +213,20 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         let a: Vec<f64> = (0..act).map(|_| rng.random_range(-1.0..1.0)).collect();
         buf.push(&o, &a, rng.random_range(-1.0..1.0), &o, false);
     }
-    let mut results = Vec::new();
+    let (mut results, mut fused_results) = (Vec::new(), Vec::new());
     let mut sampling_ms = f64::NAN;
     for &t in threads {
         tch::set_num_threads(t as i32);
-        let mut sac = Sac::new(obs, act, &cfg);
+        let mut autograd = Sac::new(obs, act, &cfg);
+        let fused_cfg = SacConfig {
+            fused_update: true,
+            ..cfg.clone()
+        };
+        let mut fused = Sac::new(obs, act, &fused_cfg);
         for _ in 0..10 {
-            sac.update(&buf.sample(cfg.batch_size, &mut rng), 1.0);
+            let batch = buf.sample(cfg.batch_size, &mut rng);
+            autograd.update(&batch, 1.0);
+            fused.update(&batch, 1.0);
         }
         // Batches are drawn before the clock starts: replay sampling is its own phase of a
         // training step (`sampling_ms`), not part of the update.
@@ -219,27 +235,41 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
             .map(|_| buf.sample(cfg.batch_size, &mut rng))
             .collect();
         sampling_ms = start.elapsed().as_secs_f64() * 1e3 / updates.max(1) as f64;
-        let start = Instant::now();
-        for batch in &batches {
-            sac.update(batch, 1.0);
+        // The two updates take turns in rounds, so a machine that slows down mid-run slows both.
+        let (mut secs, mut fused_secs) = (0.0, 0.0);
+        for round in batches.chunks(updates.div_ceil(5).max(1)) {
+            let start = Instant::now();
+            for batch in round {
+                autograd.update(batch, 1.0);
+            }
+            secs += start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            for batch in round {
+                fused.update(batch, 1.0);
+            }
+            fused_secs += start.elapsed().as_secs_f64();
         }
-        let secs = start.elapsed().as_secs_f64();
-        results.push((t, updates as f64 / secs, secs * 1e3 / updates as f64));
+        let rate = |s: f64| (t, updates as f64 / s, s * 1e3 / updates as f64);
+        results.push(rate(secs));
+        fused_results.push(rate(fused_secs));
     }
     let gemm = gemm_bound_ms(
         &update_gemms(obs, act, &cfg.net_arch, cfg.batch_size),
         updates.max(20),
     );
     tch::set_num_threads(1);
-    let one_thread_ms = results.iter().find(|r| r.0 == 1).map_or(f64::NAN, |r| r.2);
+    let one_thread =
+        |rows: &[(usize, f64, f64)]| rows.iter().find(|r| r.0 == 1).map_or(f64::NAN, |r| r.2);
     SacBench {
         gemm_bound_ms: gemm,
-        ratio_to_gemm_bound: one_thread_ms / gemm,
+        ratio_to_gemm_bound: one_thread(&results) / gemm,
+        fused_ratio_to_gemm_bound: one_thread(&fused_results) / gemm,
         sampling_ms,
         batch_size: cfg.batch_size,
         gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
         net_arch: cfg.net_arch,
         updates: results,
+        fused_updates: fused_results,
         train_loop: Vec::new(),
     }
 }

@@ -87,6 +87,10 @@ pub struct SacConfig {
     /// Asymmetric critic: the critics also read simulator state the actor never sees (pad
     /// contacts, grasp flag, hold progress, cube orientation and offset; `rl::critic_obs`).
     pub asymmetric_critic: bool,
+    /// The SAC update with hand-written gradients and fused CPU loops (`rl::fused`) instead of
+    /// autograd: the same losses, ~1.5x faster at batch 256 (`bench sac`). CPU only (ignored on
+    /// CUDA).
+    pub fused_update: bool,
     /// Parallel environments.
     pub n_envs: usize,
     /// Seed of everything.
@@ -161,6 +165,7 @@ impl Default for SacConfig {
             net_arch: vec![256, 256],
             critic_layer_norm: false,
             asymmetric_critic: false,
+            fused_update: false,
             n_envs: 1,
             seed: 0,
             total_timesteps: 1_000_000,

@@ -8,6 +8,7 @@ pub mod demos;
 pub mod distill;
 pub mod eval;
 pub mod explore;
+mod fused;
 pub mod metrics;
 pub mod nets;
 pub mod normalize;

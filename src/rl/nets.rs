@@ -5,6 +5,7 @@
 use tch::{Kind, Tensor};
 
 use super::rng::TorchInit;
+use super::tensors::{f32_data, f32_data_mut};
 
 /// A ReLU MLP: `layers[i] = (weight [in, out], bias [out])`, no activation after the last.
 #[derive(Debug)]
@@ -152,6 +153,17 @@ pub fn polyak(target: &EnsembleMlp, online: &EnsembleMlp, tau: f64) {
     });
 }
 
+/// Polyak averaging as [`polyak`], in one fused pass per parameter over the tensors' memory
+/// (CPU f32 parameters).
+pub fn polyak_fused(target: &EnsembleMlp, online: &EnsembleMlp, tau: f64) {
+    for ((tw, tb), (ow, ob)) in target.layers.iter().zip(&online.layers) {
+        for (t, o) in [(tw, ow), (tb, ob)] {
+            let mut t = t.shallow_clone();
+            so101_kernels::lerp(f32_data_mut(&mut t), f32_data(o), tau as f32);
+        }
+    }
+}
+
 /// Adam (Kingma & Ba, bias-corrected) over a fixed parameter list; its moments are tensors so
 /// they checkpoint with the weights.
 ///
@@ -267,6 +279,35 @@ impl Adam {
                 }
             }
         });
+    }
+
+    /// One update from the given gradients (one per parameter, same shapes), fused into one
+    /// pass per parameter over the tensors' memory (CPU f32 parameters; the same arithmetic as
+    /// [`Adam::step`]). The parameters' own `grad` is not used.
+    pub fn step_fused(&mut self, grads: &[Tensor]) {
+        assert_eq!(grads.len(), self.params.len(), "one gradient per parameter");
+        self.t += 1;
+        let step = so101_kernels::AdamStep {
+            step_size: (self.lr / (1.0 - self.beta1.powi(self.t as i32))) as f32,
+            beta1: self.beta1 as f32,
+            beta2: self.beta2 as f32,
+            bias_correction2: (1.0 - self.beta2.powi(self.t as i32)) as f32,
+            eps: self.eps as f32,
+        };
+        let (mut flat_m, mut flat_v) = (self.flat_m.shallow_clone(), self.flat_v.shallow_clone());
+        let (m, v) = (f32_data_mut(&mut flat_m), f32_data_mut(&mut flat_v));
+        for ((p, g), &(off, n)) in self.params.iter().zip(grads).zip(&self.spans) {
+            let g = g.contiguous();
+            let range = off as usize..(off + n) as usize;
+            let mut p = p.shallow_clone();
+            so101_kernels::adam(
+                f32_data_mut(&mut p),
+                f32_data(&g),
+                &mut m[range.clone()],
+                &mut v[range],
+                step,
+            );
+        }
     }
 
     fn moments(&self, m: &Tensor, v: &Tensor, g: &Tensor) {

@@ -61,10 +61,15 @@ impl Noise {
 
     /// A [rows, cols] tensor of N(0, 1) samples.
     pub fn normal(&mut self, rows: i64, cols: i64) -> Tensor {
-        let n = (rows * cols) as usize;
+        let values = self.draw((rows * cols) as usize);
+        Tensor::from_slice(values).reshape([rows, cols])
+    }
+
+    /// The next `n` N(0, 1) samples of the stream (`normal` draws the same ones, row-major).
+    pub fn draw(&mut self, n: usize) -> &[f32] {
         self.buf.clear();
         self.buf
             .extend((0..n).map(|_| self.rng.sample::<f32, _>(StandardNormal)));
-        Tensor::from_slice(&self.buf).reshape([rows, cols])
+        &self.buf
     }
 }

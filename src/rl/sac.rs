@@ -59,17 +59,19 @@ pub struct Sac {
     pub alpha_opt: Option<Adam>,
     /// Sampling noise.
     pub noise: Noise,
-    target_entropy: f64,
+    pub(super) target_entropy: f64,
     /// Behaviour-cloning weight on demonstration rows (`SacConfig::bc_weight`).
-    bc_weight: f64,
+    pub(super) bc_weight: f64,
     /// Actor input width; the critics also read `critic_extra` more columns after it.
-    obs_dim: i64,
-    critic_extra: i64,
-    gamma: f64,
-    tau: f64,
-    act_dim: i64,
+    pub(super) obs_dim: i64,
+    pub(super) critic_extra: i64,
+    pub(super) gamma: f64,
+    pub(super) tau: f64,
+    pub(super) act_dim: i64,
     /// Where the networks live.
     pub device: tch::Device,
+    /// Hand-written gradients instead of autograd (`SacConfig::fused_update`; CPU only).
+    pub fused: bool,
     /// Seconds of forward, backward and optimiser work in `update`, accumulated.
     pub times: PhaseTimes,
 }
@@ -125,6 +127,7 @@ impl Sac {
             gamma: cfg.gamma,
             tau: cfg.tau,
             act_dim: a,
+            fused: cfg.fused_update && device == tch::Device::Cpu,
             device,
             times: PhaseTimes::default(),
         }
@@ -217,6 +220,9 @@ impl Sac {
     /// One gradient step on critics, actor and entropy coefficient, then the target update.
     /// `batch` holds normalised observations; `reward_scale` multiplies its rewards.
     pub fn update(&mut self, batch: &Batch, reward_scale: f64) -> UpdateStats {
+        if self.fused {
+            return self.update_fused(batch, reward_scale);
+        }
         let mut lap = Lap::start();
         let alpha = self.alpha();
         let target_q = self.td_target(batch, reward_scale, alpha);
