@@ -200,9 +200,8 @@ fn a_seeded_cpu_run_is_reproducible() {
 }
 
 /// The n-step and asymmetric-critic options train reproducibly, through the fused update with
-/// layer-normalised critics; the policy keeps the env's
-/// observation layout (the critic's extras stay out of it) and evaluates; the run says where
-/// its time went.
+/// layer-normalised critics; the policy keeps the env's observation layout (the critic's
+/// extras stay out of it) and evaluates; the run says where its time went.
 #[test]
 fn n_step_asymmetric_runs_reproduce_and_export_the_actor_layout() {
     let dir = common::temp_dir("so101-cli-nstep", "t");

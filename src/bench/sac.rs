@@ -20,6 +20,10 @@ pub struct SacBench {
     pub batch_size: usize,
     /// Hidden layers.
     pub net_arch: Vec<usize>,
+    /// Layer-normalised critics.
+    pub critic_layer_norm: bool,
+    /// Critic input width (observations, the asymmetric critic's extras, actions).
+    pub critic_inputs: usize,
     /// The autograd update (`fused_update = false`): (threads, updates/s, ms/update).
     pub updates: Vec<(usize, f64, f64)>,
     /// The fused update (`fused_update = true`, `rl::fused`), timed in turn with the autograd
@@ -45,8 +49,16 @@ impl fmt::Display for SacBench {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "SAC update benchmark: batch {}, nets {:?}, ~{:.2} GFLOP/update",
-            self.batch_size, self.net_arch, self.gflop_per_update
+            "SAC update benchmark: batch {}, nets {:?}, critic inputs {}{}, ~{:.2} GFLOP/update",
+            self.batch_size,
+            self.net_arch,
+            self.critic_inputs,
+            if self.critic_layer_norm {
+                ", LayerNorm critics"
+            } else {
+                ""
+            },
+            self.gflop_per_update
         )?;
         writeln!(
             f,
@@ -115,7 +127,7 @@ pub fn train_loop_rate(
 
 /// FLOP of one SAC update: forward (2 x in x out per layer and sample) and backward (about 2x
 /// forward) for critic update (2 critics, batch + target pass) and actor update.
-fn flop_estimate(obs: usize, act: usize, hidden: &[usize], batch: usize) -> f64 {
+fn flop_estimate(obs: usize, critic_in: usize, act: usize, hidden: &[usize], batch: usize) -> f64 {
     let mlp = |input: usize, output: usize| {
         let mut dims = vec![input];
         dims.extend_from_slice(hidden);
@@ -126,7 +138,7 @@ fn flop_estimate(obs: usize, act: usize, hidden: &[usize], batch: usize) -> f64 
             * batch as f64
     };
     let actor = mlp(obs, 2 * act);
-    let critic = mlp(obs + act, 1);
+    let critic = mlp(critic_in, 1);
     // critic step: target actor fwd + 2 target critics fwd + 2 critics fwd+bwd (3x)
     let critic_step = actor + 2.0 * critic + 2.0 * 3.0 * critic;
     // actor step: actor fwd+bwd (3x) + 2 critics fwd + input-gradient bwd (~2x)
@@ -137,7 +149,13 @@ fn flop_estimate(obs: usize, act: usize, hidden: &[usize], batch: usize) -> f64 
 /// The GEMMs (m x k times k x n) of one update, mirroring [`flop_estimate`]: a forward pass is
 /// one GEMM per layer, a backward pass two more (input and weight gradients), and the critics'
 /// input-gradient pass in the actor step one more.
-fn update_gemms(obs: usize, act: usize, hidden: &[usize], batch: usize) -> Vec<(i64, i64, i64)> {
+fn update_gemms(
+    obs: usize,
+    critic_in: usize,
+    act: usize,
+    hidden: &[usize],
+    batch: usize,
+) -> Vec<(i64, i64, i64)> {
     let layers = |input: usize, output: usize| {
         let mut dims = vec![input];
         dims.extend_from_slice(hidden);
@@ -160,7 +178,7 @@ fn update_gemms(obs: usize, act: usize, hidden: &[usize], batch: usize) -> Vec<(
         }
         g
     };
-    let (actor, critic) = ((obs, 2 * act), (obs + act, 1));
+    let (actor, critic) = ((obs, 2 * act), (critic_in, 1));
     let mut all = pass(actor.0, actor.1, false, false);
     for _ in 0..2 {
         all.extend(pass(critic.0, critic.1, false, false));
@@ -202,14 +220,24 @@ fn gemm_bound_ms(gemms: &[(i64, i64, i64)], reps: usize) -> f64 {
     times[times.len() / 2]
 }
 
-/// Times `updates` gradient steps for each thread count.
-pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
-    let cfg = SacConfig::default();
+/// Times `updates` gradient steps for each thread count, with the lift task's shapes (21
+/// observations, 4 actions) and `cfg`'s learner: batch size, hidden layers, layer-normalised
+/// critics, the asymmetric critic's extra inputs. Both updates are timed, whatever
+/// `cfg.fused_update` says.
+pub fn sac(updates: usize, threads: &[usize], cfg: &SacConfig) -> SacBench {
+    let cfg = cfg.clone();
     let (obs, act) = (21, 4);
-    let mut buf = ReplayBuffer::new(10_000, obs, act);
+    let extra = if cfg.asymmetric_critic {
+        crate::rl::critic_obs::DIM
+    } else {
+        0
+    };
+    let mut buf = ReplayBuffer::new(10_000, obs + extra, act);
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     for _ in 0..10_000 {
-        let o: Vec<f64> = (0..obs).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let o: Vec<f64> = (0..obs + extra)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
         let a: Vec<f64> = (0..act).map(|_| rng.random_range(-1.0..1.0)).collect();
         buf.push(&o, &a, rng.random_range(-1.0..1.0), &o, false);
     }
@@ -217,12 +245,16 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
     let mut sampling_ms = f64::NAN;
     for &t in threads {
         tch::set_num_threads(t as i32);
-        let mut autograd = Sac::new(obs, act, &cfg);
+        let mut autograd = Sac::asymmetric(obs, extra, act, &cfg);
         let fused_cfg = SacConfig {
             fused_update: true,
             ..cfg.clone()
         };
-        let mut fused = Sac::new(obs, act, &fused_cfg);
+        let cfg = SacConfig {
+            fused_update: false,
+            ..cfg.clone()
+        };
+        let mut fused = Sac::asymmetric(obs, extra, act, &fused_cfg);
         for _ in 0..10 {
             let batch = buf.sample(cfg.batch_size, &mut rng);
             autograd.update(&batch, 1.0);
@@ -254,7 +286,7 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         fused_results.push(rate(fused_secs));
     }
     let gemm = gemm_bound_ms(
-        &update_gemms(obs, act, &cfg.net_arch, cfg.batch_size),
+        &update_gemms(obs, obs + extra + act, act, &cfg.net_arch, cfg.batch_size),
         updates.max(20),
     );
     tch::set_num_threads(1);
@@ -266,7 +298,9 @@ pub fn sac(updates: usize, threads: &[usize]) -> SacBench {
         fused_ratio_to_gemm_bound: one_thread(&fused_results) / gemm,
         sampling_ms,
         batch_size: cfg.batch_size,
-        gflop_per_update: flop_estimate(obs, act, &cfg.net_arch, cfg.batch_size),
+        gflop_per_update: flop_estimate(obs, obs + extra + act, act, &cfg.net_arch, cfg.batch_size),
+        critic_layer_norm: cfg.critic_layer_norm,
+        critic_inputs: obs + extra + act,
         net_arch: cfg.net_arch,
         updates: results,
         fused_updates: fused_results,
@@ -280,12 +314,12 @@ mod tests {
 
     #[test]
     fn the_gemm_list_has_the_flops_of_the_estimate() {
-        let gemms = update_gemms(21, 4, &[256, 256], 256);
+        let gemms = update_gemms(21, 25, 4, &[256, 256], 256);
         let flop: f64 = gemms
             .iter()
             .map(|&(m, k, n)| 2.0 * (m * k * n) as f64)
             .sum();
-        let estimate = flop_estimate(21, 4, &[256, 256], 256) * 1e9;
+        let estimate = flop_estimate(21, 25, 4, &[256, 256], 256) * 1e9;
         assert!((flop / estimate - 1.0).abs() < 1e-9, "{flop} vs {estimate}");
     }
 }

@@ -34,6 +34,10 @@ pub enum BenchCommand {
         /// Env steps of the full training-loop measurement (0 = skip).
         #[arg(long, default_value_t = 2000)]
         loop_steps: usize,
+        /// The learner of this training config (batch size, hidden layers, LayerNorm critics,
+        /// asymmetric critic) instead of the defaults (SB3's: batch 256, [256, 256]).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
         #[command(flatten)]
         /// Scene.
         scene: SceneArgs,
@@ -129,9 +133,17 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             json,
             updates,
             loop_steps,
+            config,
             scene,
         } => {
-            let mut report = crate::bench::sac(updates, &[1, 2]);
+            if updates == 0 {
+                anyhow::bail!("--updates must be positive");
+            }
+            let cfg = match &config {
+                Some(path) => crate::rl::SacConfig::load(path)?,
+                None => crate::rl::SacConfig::default(),
+            };
+            let mut report = crate::bench::sac(updates, &[1, 2], &cfg);
             if loop_steps > 0 {
                 let built = crate::scene::build(&scene.load()?)?;
                 for threads in [1, 2] {

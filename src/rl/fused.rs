@@ -2,15 +2,15 @@
 //!
 //! The same losses as [`Sac::update`], but no autograd graph: the forward passes keep what their
 //! backward passes need, the matrix products go to libtorch (MKL), and everything between them
-//! is a fused loop over the tensors' memory (`so101_kernels`, or plain loops for the [B, |A|]
-//! action head). At SAC's shapes the autograd update spends about as long on dispatching small
-//! kernels, recording the graph and allocating temporaries as on its GEMMs; this path does one
-//! GEMM per product and one pass per elementwise stage. The actor's two forward passes (next
-//! observations for the target, observations for its own loss) share one GEMM per layer, since
-//! the critic update does not change the actor.
+//! is a fused loop over the tensors' memory (`so101_kernels`; plain loops for the small
+//! [B, |A|] targets, TD errors and action-head gradients). At SAC's shapes the autograd update
+//! spends about as long on dispatching small kernels, recording the graph and allocating
+//! temporaries as on its GEMMs; this path does one GEMM per product and one pass per elementwise
+//! stage. The actor's two forward passes (next observations for the target, observations for its
+//! own loss) share one GEMM per layer, since the critic update does not change the actor.
 //!
-//! Gradients are checked against the autograd update in `rl::tests` (same seed, same batch: the
-//! parameters after a step agree to float rounding).
+//! Gradients are checked against the autograd update in this module's tests (same seed, same
+//! batch: the parameters after three steps agree to float rounding).
 
 use so101_kernels as kernels;
 use tch::{Kind, Tensor};
@@ -47,9 +47,19 @@ fn ensemble_forward(net: &EnsembleMlp, x: &Tensor) -> EnsembleTape {
         let mut z = h.bmm(w);
         let width = z.size()[2] as usize;
         let rows = b as usize * width;
-        let biases = f32_data(bias).chunks_exact(width);
+        // Layer normalisation's outputs: the ReLU output and each row's reciprocal std.
+        let norm_out = (net.layer_norm && k < last).then(|| {
+            (
+                z.empty_like(),
+                Tensor::empty([e * b], (Kind::Float, z.device())),
+            )
+        });
+        // SAFETY: `z` is fresh, written through this slice only; `bias` is a parameter
+        // nothing writes here.
+        let (zs, bias) = unsafe { (f32_data_mut(&mut z), f32_data(bias)) };
+        let members = zs.chunks_exact_mut(rows).zip(bias.chunks_exact(width));
         if k == last {
-            for (zm, bm) in f32_data_mut(&mut z).chunks_exact_mut(rows).zip(biases) {
+            for (zm, bm) in members {
                 kernels::bias_add(zm, bm);
             }
             return EnsembleTape {
@@ -58,15 +68,13 @@ fn ensemble_forward(net: &EnsembleMlp, x: &Tensor) -> EnsembleTape {
                 out: z,
             };
         }
-        let layer = if net.layer_norm {
-            let mut a = z.empty_like();
-            let mut rstd = Tensor::empty([e * b], (Kind::Float, z.device()));
-            let members = f32_data_mut(&mut z)
+        let layer = if let Some((mut a, mut rstd)) = norm_out {
+            // SAFETY: `a` and `rstd` are fresh, written through these slices only.
+            let (a_s, rstd_s) = unsafe { (f32_data_mut(&mut a), f32_data_mut(&mut rstd)) };
+            let outputs = a_s
                 .chunks_exact_mut(rows)
-                .zip(f32_data_mut(&mut a).chunks_exact_mut(rows))
-                .zip(f32_data_mut(&mut rstd).chunks_exact_mut(b as usize))
-                .zip(biases);
-            for (((zm, am), rm), bm) in members {
+                .zip(rstd_s.chunks_exact_mut(b as usize));
+            for ((zm, bm), (am, rm)) in members.zip(outputs) {
                 kernels::layer_norm_relu(zm, bm, am, rm, 1e-5);
             }
             Hidden {
@@ -74,7 +82,7 @@ fn ensemble_forward(net: &EnsembleMlp, x: &Tensor) -> EnsembleTape {
                 norm: Some((z, rstd)),
             }
         } else {
-            for (zm, bm) in f32_data_mut(&mut z).chunks_exact_mut(rows).zip(biases) {
+            for (zm, bm) in members {
                 kernels::bias_relu(zm, bm);
             }
             Hidden { a: z, norm: None }
@@ -91,7 +99,8 @@ fn member_column_sums(dout: &Tensor) -> Tensor {
     let size = dout.size();
     let (rows, width) = (size[1] as usize, size[2] as usize);
     let mut sums = vec![0.0f32; size[0] as usize * width];
-    for (member, s) in f32_data(dout)
+    // SAFETY: `dout` is only read while the sums are taken.
+    for (member, s) in unsafe { f32_data(dout) }
         .chunks_exact(rows * width)
         .zip(sums.chunks_exact_mut(width))
     {
@@ -137,15 +146,26 @@ fn ensemble_backward(
             let size = dh.size();
             let (rows, width) = ((size[1] * size[2]) as usize, size[2] as usize);
             let mut bias_grad = Tensor::empty([size[0], 1, size[2]], (Kind::Float, dh.device()));
-            let members = f32_data_mut(&mut dh)
+            // SAFETY: `dh` and `bias_grad` are fresh and written through one slice each; the
+            // tape's activation is a distinct buffer, only read.
+            let (d, a, g) = unsafe {
+                (
+                    f32_data_mut(&mut dh),
+                    f32_data(&layer.a),
+                    f32_data_mut(&mut bias_grad),
+                )
+            };
+            let members = d
                 .chunks_exact_mut(rows)
-                .zip(f32_data(&layer.a).chunks_exact(rows))
-                .zip(f32_data_mut(&mut bias_grad).chunks_exact_mut(width));
+                .zip(a.chunks_exact(rows))
+                .zip(g.chunks_exact_mut(width));
             match &layer.norm {
                 Some((xhat, rstd)) => {
-                    let norms = f32_data(xhat)
+                    // SAFETY: the tape's normalised values and reciprocal stds, only read.
+                    let (xhat, rstd) = unsafe { (f32_data(xhat), f32_data(rstd)) };
+                    let norms = xhat
                         .chunks_exact(rows)
-                        .zip(f32_data(rstd).chunks_exact(size[1] as usize));
+                        .zip(rstd.chunks_exact(size[1] as usize));
                     for (((d, a), g), (x, r)) in members.zip(norms) {
                         kernels::layer_norm_relu_backward(d, a, x, r, g);
                     }
@@ -175,10 +195,12 @@ fn mlp_forward(net: &Mlp, x: &Tensor) -> (Vec<Tensor>, Tensor) {
     let last = net.layers.len() - 1;
     for (k, (w, b)) in net.layers.iter().enumerate() {
         let mut z = h.mm(w);
+        // SAFETY: `z` is fresh; the bias is a parameter nothing writes here.
+        let (zs, bias) = unsafe { (f32_data_mut(&mut z), f32_data(b)) };
         if k < last {
-            kernels::bias_relu(f32_data_mut(&mut z), f32_data(b));
+            kernels::bias_relu(zs, bias);
         } else {
-            kernels::bias_add(f32_data_mut(&mut z), f32_data(b));
+            kernels::bias_add(zs, bias);
         }
         inputs.push(h);
         h = z;
@@ -200,7 +222,9 @@ fn mlp_backward(net: &Mlp, inputs: &[Tensor], rows: (i64, i64), dout: Tensor) ->
             let mut dh = dz.mm(&net.layers[k].0.tr());
             db = Tensor::empty([dh.size()[1]], (Kind::Float, dh.device()));
             let a = input.contiguous();
-            kernels::relu_backward(f32_data_mut(&mut dh), f32_data(&a), f32_data_mut(&mut db));
+            // SAFETY: `dh` and `db` are fresh; `a` is a saved activation, only read.
+            let (d, a, g) = unsafe { (f32_data_mut(&mut dh), f32_data(&a), f32_data_mut(&mut db)) };
+            kernels::relu_backward(d, a, g);
             dz = dh;
         }
     }
@@ -242,6 +266,14 @@ fn head_forward(out: &[f32], eps: &[f32], width: usize) -> Head {
     head
 }
 
+/// The smallest value, or NaN if any is NaN (as `amin`: a diverging critic shows).
+fn nan_min(values: impl Iterator<Item = f32>) -> f32 {
+    values.fold(
+        f32::INFINITY,
+        |m, v| if v < m || v.is_nan() { v } else { m },
+    )
+}
+
 fn to_tensor(values: &[f32], shape: &[i64]) -> Tensor {
     Tensor::from_slice(values).reshape(shape)
 }
@@ -274,24 +306,27 @@ impl Sac {
         );
         let (actor_inputs, actor_out) = mlp_forward(&self.actor, &actor_in);
         let eps = self.noise.draw(2 * bn * act).to_vec();
-        let head = head_forward(f32_data(&actor_out), &eps, act);
+        // SAFETY: the actor's output is only read. So is every tensor read below: the batch's,
+        // the tapes' outputs and fresh results, none written while their slices live.
+        let head = head_forward(unsafe { f32_data(&actor_out) }, &eps, act);
         let next_action = to_tensor(&head.action[..bn * act], &[b, self.act_dim]);
         let pi_action = to_tensor(&head.action[bn * act..], &[b, self.act_dim]);
 
         // Critic targets.
         let target_in = Tensor::cat(&[&batch.next_obs, &next_action], 1);
         let q_next = ensemble_forward(&self.critic_target, &target_in).out;
-        let (q_next, members) = (f32_data(&q_next), self.critic.members as usize);
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let (q_next, members) = (unsafe { f32_data(&q_next) }, self.critic.members as usize);
         let rewards = batch.rewards.contiguous();
         let dones = batch.dones.contiguous();
         let discounts = batch.discounts.as_ref().map(Tensor::contiguous);
-        let (rewards, dones) = (f32_data(&rewards), f32_data(&dones));
-        let discounts = discounts.as_ref().map(f32_data);
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let (rewards, dones) = unsafe { (f32_data(&rewards), f32_data(&dones)) };
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let discounts = discounts.as_ref().map(|d| unsafe { f32_data(d) });
         let target: Vec<f32> = (0..bn)
             .map(|i| {
-                let min_q = (0..members)
-                    .map(|e| q_next[e * bn + i])
-                    .fold(f32::INFINITY, f32::min);
+                let min_q = nan_min((0..members).map(|e| q_next[e * bn + i]));
                 let soft = min_q - head.logp[i] * alpha as f32;
                 let discount = discounts.map_or(self.gamma as f32, |d| d[i]);
                 rewards[i] * reward_scale as f32 + (1.0 - dones[i]) * discount * soft
@@ -301,7 +336,8 @@ impl Sac {
         // Critic loss: sum over members of the mean squared TD error.
         let critic_in = Tensor::cat(&[&batch.obs, &batch.actions], 1);
         let tape = ensemble_forward(&self.critic, &critic_in);
-        let q = f32_data(&tape.out);
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let q = unsafe { f32_data(&tape.out) };
         let mut td = vec![0.0f64; members];
         let mut dq = vec![0.0f32; members * bn];
         for e in 0..members {
@@ -322,13 +358,12 @@ impl Sac {
         // Actor loss through the updated critics: mean(alpha logp - min Q) plus the BC term.
         let pi_in = Tensor::cat(&[&batch.obs, &pi_action], 1);
         let tape = ensemble_forward(&self.critic, &pi_in);
-        let q_pi = f32_data(&tape.out);
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let q_pi = unsafe { f32_data(&tape.out) };
         let mut q_min = vec![0.0f32; bn];
         let mut dq = vec![0.0f32; members * bn];
         for i in 0..bn {
-            let min = (0..members)
-                .map(|e| q_pi[e * bn + i])
-                .fold(f32::INFINITY, f32::min);
+            let min = nan_min((0..members).map(|e| q_pi[e * bn + i]));
             // Ties share the gradient, as `amin`'s backward does.
             let ties = (0..members).filter(|&e| q_pi[e * bn + i] == min).count() as f32;
             for e in 0..members {
@@ -348,10 +383,14 @@ impl Sac {
         let dq = to_tensor(&dq, &[members as i64, b, 1]);
         let cols = (self.obs_dim + self.critic_extra, self.act_dim);
         let (_, d_action) = ensemble_backward(&self.critic, &tape, dq, false, Some(cols));
-        let d_action = d_action.map(|t| t.contiguous()).unwrap_or_default();
-        let d_action = f32_data(&d_action);
+        let d_action = d_action
+            .expect("the action columns' gradient was asked for")
+            .contiguous();
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let d_action = unsafe { f32_data(&d_action) };
 
-        let out = f32_data(&actor_out);
+        // SAFETY: read only; nothing writes this tensor during the update.
+        let out = unsafe { f32_data(&actor_out) };
         let demo = self.bc_demo(batch, &q_min);
         let mut bc_loss = 0.0;
         let mut dout = vec![0.0f32; 2 * bn * act];
@@ -422,126 +461,12 @@ impl Sac {
         let mean_abs_q = mean(q_min.iter().map(|q| f64::from(q.abs())));
         Some((
             (b - d) as usize,
-            f32_data(&actions).to_vec(),
+            // SAFETY: a fresh copy of the batch's rows, only read.
+            unsafe { f32_data(&actions) }.to_vec(),
             self.bc_weight * mean_abs_q.max(1.0),
         ))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-    use tch::Tensor;
-
-    use crate::rl::replay::Batch;
-    use crate::rl::{EntCoef, Sac, SacConfig};
-
-    fn random(rng: &mut ChaCha8Rng, shape: [i64; 2], lo: f32, hi: f32) -> Tensor {
-        let n = (shape[0] * shape[1]) as usize;
-        let v: Vec<f32> = (0..n).map(|_| rng.random_range(lo..hi)).collect();
-        Tensor::from_slice(&v).reshape(shape)
-    }
-
-    fn batch(rows: i64, width: i64, act: i64, discounts: bool, demo_rows: i64) -> Batch {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let dones: Vec<f32> = (0..rows).map(|i| f32::from(u8::from(i % 5 == 0))).collect();
-        Batch {
-            obs: random(&mut rng, [rows, width], -2.0, 2.0),
-            actions: random(&mut rng, [rows, act], -0.99, 0.99),
-            rewards: random(&mut rng, [rows, 1], -1.0, 3.0),
-            next_obs: random(&mut rng, [rows, width], -2.0, 2.0),
-            dones: Tensor::from_slice(&dones).reshape([rows, 1]),
-            discounts: discounts.then(|| random(&mut rng, [rows, 1], 0.9, 0.99)),
-            demo_rows,
-        }
-    }
-
-    fn max_diff(a: &[&Tensor], b: &[&Tensor]) -> f64 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (*x - *y).abs().max().double_value(&[]))
-            .fold(0.0, f64::max)
-    }
-
-    /// Three updates of the fused path and of the autograd path from the same seed on the same
-    /// batch end at the same parameters, moments and statistics, to float rounding.
-    fn agrees_with_autograd(cfg: SacConfig, extra: usize, discounts: bool, demo_rows: i64) {
-        let (obs, act, rows) = (5, 2, 32);
-        let mut reference = Sac::asymmetric(obs, extra, act, &cfg);
-        let fused_cfg = SacConfig {
-            fused_update: true,
-            ..cfg
-        };
-        let mut fused = Sac::asymmetric(obs, extra, act, &fused_cfg);
-        assert!(fused.fused && !reference.fused);
-        let batch = batch(rows, (obs + extra) as i64, act as i64, discounts, demo_rows);
-        for _ in 0..3 {
-            let (r, f) = (reference.update(&batch, 0.7), fused.update(&batch, 0.7));
-            let pairs = [
-                (r.qf1_loss, f.qf1_loss),
-                (r.qf2_loss, f.qf2_loss),
-                (r.qf1_value, f.qf1_value),
-                (r.actor_loss, f.actor_loss),
-                (r.alpha, f.alpha),
-                (r.alpha_loss, f.alpha_loss),
-                (r.entropy, f.entropy),
-                (r.bc_loss, f.bc_loss),
-            ];
-            for (k, (x, y)) in pairs.into_iter().enumerate() {
-                assert!(
-                    (x - y).abs() <= 1e-4 * (1.0 + x.abs()),
-                    "stat {k}: {x} vs {y}"
-                );
-            }
-        }
-        let nets = |s: &Sac| -> Vec<Tensor> {
-            let mut all: Vec<Tensor> = s
-                .actor
-                .parameters()
-                .into_iter()
-                .map(Tensor::shallow_clone)
-                .collect();
-            all.extend(s.critic.parameters().into_iter().map(Tensor::shallow_clone));
-            all.extend(
-                s.critic_target
-                    .parameters()
-                    .into_iter()
-                    .map(Tensor::shallow_clone),
-            );
-            all.extend(s.critic_opt.m().iter().map(Tensor::shallow_clone));
-            all.extend(s.actor_opt.v().iter().map(Tensor::shallow_clone));
-            all.push(s.log_alpha.shallow_clone());
-            all
-        };
-        let (a, b) = (nets(&reference), nets(&fused));
-        let diff = max_diff(&a.iter().collect::<Vec<_>>(), &b.iter().collect::<Vec<_>>());
-        assert!(diff < 2e-5, "parameters differ by {diff}");
-        // And the step moved them: the comparison is not between two untouched networks.
-        let fresh = Sac::asymmetric(obs, extra, act, &fused_cfg);
-        let moved = max_diff(&fresh.actor.parameters(), &fused.actor.parameters());
-        assert!(moved > 1e-4, "the actor moved by {moved}");
-    }
-
-    #[test]
-    fn the_fused_update_matches_autograd_for_plain_sac() {
-        agrees_with_autograd(SacConfig::default(), 0, false, 0);
-    }
-
-    #[test]
-    fn the_fused_update_matches_autograd_with_every_option() {
-        let cfg = SacConfig {
-            critic_layer_norm: true,
-            bc_weight: 1.0,
-            ent_coef: EntCoef::Fixed(0.05),
-            ..SacConfig::default()
-        };
-        agrees_with_autograd(cfg, 3, true, 6);
-        let auto = SacConfig {
-            critic_layer_norm: true,
-            bc_weight: 2.5,
-            ..SacConfig::default()
-        };
-        agrees_with_autograd(auto, 2, true, 4);
-    }
-}
+mod tests;

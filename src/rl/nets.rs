@@ -159,7 +159,9 @@ pub fn polyak_fused(target: &EnsembleMlp, online: &EnsembleMlp, tau: f64) {
     for ((tw, tb), (ow, ob)) in target.layers.iter().zip(&online.layers) {
         for (t, o) in [(tw, ow), (tb, ob)] {
             let mut t = t.shallow_clone();
-            so101_kernels::lerp(f32_data_mut(&mut t), f32_data(o), tau as f32);
+            // SAFETY: target and online networks are distinct tensors.
+            let (t, o) = unsafe { (f32_data_mut(&mut t), f32_data(o)) };
+            so101_kernels::lerp(t, o, tau as f32);
         }
     }
 }
@@ -282,31 +284,24 @@ impl Adam {
     }
 
     /// One update from the given gradients (one per parameter, same shapes), fused into one
-    /// pass per parameter over the tensors' memory (CPU f32 parameters; the same arithmetic as
-    /// [`Adam::step`]). The parameters' own `grad` is not used.
+    /// pass per parameter over the tensors' memory (CPU f32 parameters). The update of
+    /// [`Adam::step`], rounded differently: `v / bc2` is a product by the reciprocal. The
+    /// parameters' own `grad` is not used.
     pub fn step_fused(&mut self, grads: &[Tensor]) {
         assert_eq!(grads.len(), self.params.len(), "one gradient per parameter");
         self.t += 1;
-        let step = so101_kernels::AdamStep {
-            step_size: (self.lr / (1.0 - self.beta1.powi(self.t as i32))) as f32,
-            beta1: self.beta1 as f32,
-            beta2: self.beta2 as f32,
-            bias_correction2: (1.0 - self.beta2.powi(self.t as i32)) as f32,
-            eps: self.eps as f32,
-        };
+        let step = so101_kernels::AdamStep::new(self.lr, self.beta1, self.beta2, self.eps, self.t);
         let (mut flat_m, mut flat_v) = (self.flat_m.shallow_clone(), self.flat_v.shallow_clone());
-        let (m, v) = (f32_data_mut(&mut flat_m), f32_data_mut(&mut flat_v));
+        // SAFETY: the moment buffers are this optimiser's own, distinct from each other, from
+        // the parameters and from the gradients; nothing else reads them during the step.
+        let (m, v) = unsafe { (f32_data_mut(&mut flat_m), f32_data_mut(&mut flat_v)) };
         for ((p, g), &(off, n)) in self.params.iter().zip(grads).zip(&self.spans) {
             let g = g.contiguous();
             let range = off as usize..(off + n) as usize;
             let mut p = p.shallow_clone();
-            so101_kernels::adam(
-                f32_data_mut(&mut p),
-                f32_data(&g),
-                &mut m[range.clone()],
-                &mut v[range],
-                step,
-            );
+            // SAFETY: each parameter is its own tensor, distinct from its gradient.
+            let (p, g) = unsafe { (f32_data_mut(&mut p), f32_data(&g)) };
+            so101_kernels::adam(p, g, &mut m[range.clone()], &mut v[range], step);
         }
     }
 

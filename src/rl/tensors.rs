@@ -124,27 +124,34 @@ impl TensorFile {
 
 /// The memory of a contiguous f32 CPU tensor (the fused SAC update's loops read it directly).
 ///
+/// # Safety
+/// No other handle to the same storage (a `shallow_clone`, a view) may write it or resize it
+/// while the slice lives.
+///
 /// # Panics
 /// If `t` is not a contiguous f32 tensor on the CPU: an internal invariant of the callers.
-pub fn f32_data(t: &Tensor) -> &[f32] {
+pub(crate) unsafe fn f32_data(t: &Tensor) -> &[f32] {
     check_plain(t);
     if t.numel() == 0 {
         return &[];
     }
     // SAFETY: checked above: a contiguous f32 CPU tensor holds `numel` floats from `data_ptr`
-    // (which includes the storage offset), alive at least as long as the borrow of `t`.
+    // (which includes the storage offset), alive at least as long as the borrow of `t`; the
+    // caller rules out writers through other handles.
     unsafe { std::slice::from_raw_parts(t.data_ptr() as *const f32, t.numel()) }
 }
 
-/// As [`f32_data`], writable. The caller must not read the same memory through another tensor
-/// while the slice lives (tensors that are views of one storage alias).
-pub fn f32_data_mut(t: &mut Tensor) -> &mut [f32] {
+/// As [`f32_data`], writable.
+///
+/// # Safety
+/// No other handle to the same storage (a `shallow_clone`, a view) may be read or written
+/// while the slice lives: tensors that are views of one storage alias.
+pub(crate) unsafe fn f32_data_mut(t: &mut Tensor) -> &mut [f32] {
     check_plain(t);
     if t.numel() == 0 {
         return &mut [];
     }
-    // SAFETY: as in `f32_data`; the exclusive borrow of `t` stands for exclusive use of its
-    // memory, which the callers keep (no other view of it is read while the slice lives).
+    // SAFETY: as in `f32_data`; the caller rules out any other use of the memory.
     unsafe { std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, t.numel()) }
 }
 
