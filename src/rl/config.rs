@@ -88,7 +88,7 @@ pub struct SacConfig {
     /// contacts, grasp flag, hold progress, cube orientation and offset; `rl::critic_obs`).
     pub asymmetric_critic: bool,
     /// The SAC update with hand-written gradients and fused CPU loops (`rl::fused`) instead of
-    /// autograd: the same losses, ~1.5x faster at batch 256 (`bench sac`). CPU only (ignored on
+    /// autograd: the same losses, ~1.45x faster at batch 256 (`bench sac`). CPU only (ignored on
     /// CUDA).
     pub fused_update: bool,
     /// Parallel environments.
