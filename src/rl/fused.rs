@@ -17,7 +17,7 @@ use tch::{Kind, Tensor};
 
 use super::nets::{EnsembleMlp, Mlp};
 use super::replay::Batch;
-use super::sac::{LOG_STD_MAX, LOG_STD_MIN, Sac, UpdateStats};
+use super::sac::{LOG_STD_HALF_RANGE, LOG_STD_MAX, LOG_STD_MIN, Sac, UpdateStats};
 use super::tensors::{f32_data, f32_data_mut};
 use super::timing::Lap;
 
@@ -242,7 +242,7 @@ struct Head {
     std: Vec<f32>,
 }
 
-const HALF_RANGE: f32 = (0.5 * (LOG_STD_MAX - LOG_STD_MIN)) as f32;
+const HALF_RANGE: f32 = LOG_STD_HALF_RANGE as f32;
 
 fn head_forward(out: &[f32], eps: &[f32], width: usize) -> Head {
     let n = eps.len();
@@ -450,20 +450,16 @@ impl Sac {
     }
 
     /// The batch's demonstration rows for the BC term: the first such row, their actions, and
-    /// the term's weight `bc_weight * max(mean|Q|, 1)`; `None` without the term.
+    /// the term's weight; `None` without the term.
     fn bc_demo(&self, batch: &Batch, q_min: &[f32]) -> Option<(usize, Vec<f32>, f64)> {
-        let d = batch.demo_rows;
-        if self.bc_weight <= 0.0 || d <= 0 {
-            return None;
-        }
-        let b = batch.actions.size()[0];
-        let actions = batch.actions.narrow(0, b - d, d).contiguous();
+        let start = self.bc_start(batch)?;
+        let actions = batch.actions.narrow(0, start, batch.demo_rows).contiguous();
         let mean_abs_q = mean(q_min.iter().map(|q| f64::from(q.abs())));
         Some((
-            (b - d) as usize,
-            // SAFETY: a fresh copy of the batch's rows, only read.
+            start as usize,
+            // SAFETY: rows of the batch's actions, only read.
             unsafe { f32_data(&actions) }.to_vec(),
-            self.bc_weight * mean_abs_q.max(1.0),
+            self.bc_scale(mean_abs_q),
         ))
     }
 }

@@ -18,6 +18,8 @@ use super::timing::{Lap, PhaseTimes};
 pub const LOG_STD_MIN: f64 = -5.0;
 /// Upper log-std bound.
 pub const LOG_STD_MAX: f64 = 2.0;
+/// Half the log-std range: tanh's (-1, 1) maps onto it.
+pub const LOG_STD_HALF_RANGE: f64 = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
 
 /// Losses and values of one gradient step (CleanRL metric names in `metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
@@ -143,7 +145,7 @@ impl Sac {
         let out = self.actor.forward(obs, false);
         let mean = out.narrow(1, 0, self.act_dim);
         let raw = out.narrow(1, self.act_dim, self.act_dim).tanh();
-        let log_std = (raw + 1.0) * (0.5 * (LOG_STD_MAX - LOG_STD_MIN)) + LOG_STD_MIN;
+        let log_std = (raw + 1.0) * LOG_STD_HALF_RANGE + LOG_STD_MIN;
         (mean, log_std)
     }
 
@@ -181,17 +183,27 @@ impl Sac {
     /// weight). The floor keeps the term acting while the critics' values are still near 0, as
     /// at the start of pretraining.
     fn bc_term(&self, batch: &Batch, mean: &Tensor, q_pi: &Tensor) -> Option<(Tensor, f64)> {
+        let start = self.bc_start(batch)?;
         let d = batch.demo_rows;
-        if self.bc_weight <= 0.0 || d <= 0 {
-            return None;
-        }
-        let start = mean.size()[0] - d;
         let err = (mean.narrow(0, start, d).tanh() - batch.actions.narrow(0, start, d))
             .square()
             .mean(Kind::Float);
-        let weight = self.bc_weight * q_pi.abs().mean(Kind::Float).double_value(&[]).max(1.0);
+        let weight = self.bc_scale(q_pi.abs().mean(Kind::Float).double_value(&[]));
         let value = err.double_value(&[]);
         Some((err * weight, value))
+    }
+
+    /// The first of the batch's demonstration rows (the last `demo_rows`) when the
+    /// behaviour-cloning term applies; `None` without a weight or without such rows.
+    pub(super) fn bc_start(&self, batch: &Batch) -> Option<i64> {
+        let d = batch.demo_rows;
+        (self.bc_weight > 0.0 && d > 0).then(|| batch.actions.size()[0] - d)
+    }
+
+    /// The behaviour-cloning term's weight for critics whose values average `mean_abs_q` in
+    /// magnitude: `bc_weight * max(mean|Q|, 1)`.
+    pub(super) fn bc_scale(&self, mean_abs_q: f64) -> f64 {
+        self.bc_weight * mean_abs_q.max(1.0)
     }
 
     /// Q values of both critics for normalised `obs` and `action`: [2, B, 1].

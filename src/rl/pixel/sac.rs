@@ -14,7 +14,7 @@ use super::augment::RandomShift;
 use super::encoder::{EncoderConfig, images_tensor};
 use crate::rl::nets::{Adam, EnsembleMlp, polyak};
 use crate::rl::rng::{Noise, TorchInit};
-use crate::rl::sac::{LOG_STD_MAX, LOG_STD_MIN, squashed_log_prob};
+use crate::rl::sac::{LOG_STD_HALF_RANGE, LOG_STD_MIN, squashed_log_prob};
 
 /// Transitions with images, in a ring.
 #[derive(Debug, Clone, Default)]
@@ -257,7 +257,7 @@ impl PixelSac {
         let out = self.actor.head.forward(features_state, detached_head);
         let mean = out.narrow(1, 0, 4);
         let raw = out.narrow(1, 4, 4).tanh();
-        let log_std = (raw + 1.0) * (0.5 * (LOG_STD_MAX - LOG_STD_MIN)) + LOG_STD_MIN;
+        let log_std = (raw + 1.0) * LOG_STD_HALF_RANGE + LOG_STD_MIN;
         let eps = self.noise.normal(features_state.size()[0], 4);
         let x = &mean + log_std.exp() * &eps;
         (x.tanh(), squashed_log_prob(&eps, &log_std, &x))
