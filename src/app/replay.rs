@@ -14,7 +14,7 @@ use super::state::{
     TimelineQueue,
 };
 use crate::episode::Replay;
-use crate::session::Driver;
+use crate::session::{Driver, LiveSession};
 
 impl ReplayTimeline {
     /// Whether a replay is open.
@@ -248,7 +248,7 @@ fn take_over(t: &mut TimelineTargets, kind: DriverKind) -> Result<(), String> {
         return Ok(());
     };
     let k = replay.cursor();
-    let mut session = replay.take_over(k).map_err(|e| e.to_string())?;
+    let mut session = LiveSession::take_over(replay, k).map_err(|e| e.to_string())?;
     let source = replay.path.display().to_string();
     let old = std::mem::replace(&mut t.sim.session.driver, Driver::Hold);
     if matches!(old, Driver::Policy { .. }) {

@@ -8,8 +8,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::SceneConfig;
+use crate::pick::{PickConfig, PickPhase, PickRun, placement_for_seed};
 use crate::scene::BuiltScene;
-use crate::scripted::{PickConfig, PickPhase, PickRun, placement_for_seed};
 use crate::sim::Sim;
 
 /// Results of `bench physics`.
@@ -142,7 +142,7 @@ pub fn physics(scene: &BuiltScene, pick: &PickConfig, sim_secs: f64) -> PhysicsB
     let all_free = all.as_ref().map(|s| free_arm_rate(s, sim_secs));
     let all_grasped = all.as_ref().map(|s| grasped_rate(s, pick, sim_secs));
     let start = Instant::now();
-    let outcome = crate::scripted::run_pick(scene, pick, 0, 0.0);
+    let outcome = crate::pick::run_pick(scene, pick, 0, 0.0);
     let pick_secs = start.elapsed().as_secs_f64();
     PhysicsBench {
         sim_secs,

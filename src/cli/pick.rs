@@ -10,7 +10,7 @@ pub fn run(args: &PickArgs) -> anyhow::Result<()> {
     }
     let pick_cfg = load_pick_config(args.pick_config.as_ref())?;
     let scene = args.scene.build()?;
-    let report = crate::scripted::run_picks(
+    let report = crate::pick::run_picks(
         &scene,
         &pick_cfg,
         args.first_seed,

@@ -1,12 +1,12 @@
 //! `Replay`: an episode opened for looking at: seek to any recorded state (exactly, by restoring
-//! the stored physics state), find the moments that matter (grasp, lift, drop), and branch: take
-//! over at step k with a live session whose physics and controller state equal the recording's.
+//! the stored physics state), find the moments that matter (grasp, lift, drop), and branch: an
+//! env at step k whose physics and controller state equal the recording's, for a live session
+//! to take over (`LiveSession::take_over`).
 
 use std::path::{Path, PathBuf};
 
 use super::{Episode, EpisodeError};
 use crate::config::SceneConfig;
-use crate::session::LiveSession;
 use crate::sim::SimSnapshot;
 use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
@@ -254,10 +254,11 @@ impl Replay {
         Ok(faults_of(&self.inspections()?))
     }
 
-    /// A live session continuing from state `k`: the recorded scene, task and reward, the
-    /// initial state restored and the first `k` actions re-simulated, so physics and the env's
-    /// controller state (IK target, hold count, reward memory) equal the recording's at `k`.
-    pub fn take_over(&self, k: usize) -> Result<LiveSession, EpisodeError> {
+    /// A fresh env at state `k` and its observation there, to continue from: the recorded
+    /// scene, task and reward, the initial state restored and the first `k` actions
+    /// re-simulated, so physics and the env's controller state (IK target, hold count, reward
+    /// memory) equal the recording's at `k`.
+    pub fn env_at(&self, k: usize) -> Result<(TaskEnv, Vec<f64>), EpisodeError> {
         let k = k.min(self.len() - 1);
         let mut env = env_of(&self.episode, &self.path)?;
         let h = &self.episode.header;
@@ -284,7 +285,7 @@ impl Replay {
                 format!("re-simulating to step {k} does not reproduce the recorded state"),
             ));
         }
-        Ok(LiveSession::resume(env, h.seed, obs))
+        Ok((env, obs))
     }
 }
 

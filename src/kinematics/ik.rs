@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::frames::APPROACH_AXIS;
 use crate::scene::JointHandle;
-use crate::sim::Pose;
+use crate::scene::names::{GRIPPER_INDEX, WRIST_ROLL_INDEX};
+use crate::sim::{Pose, Sim};
 
 /// IK tuning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +131,21 @@ impl IkSolver {
             active,
             scratch,
         }
+    }
+
+    /// IK for `sim`'s TCP (`gripperframe`) over the four arm joints that place it (pan, lift,
+    /// elbow, wrist flex): wrist roll and the gripper are set separately.
+    pub fn for_arm(sim: &Sim, config: IkConfig) -> Self {
+        let mut active = [true; 6];
+        active[WRIST_ROLL_INDEX] = false;
+        active[GRIPPER_INDEX] = false;
+        Self::new(
+            sim.scene().model.clone(),
+            sim.handles().gripperframe_site,
+            &sim.handles().joints,
+            active,
+            config,
+        )
     }
 
     /// The tuning in use.

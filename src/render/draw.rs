@@ -2,29 +2,15 @@
 //! fixed-function model, which MuJoCo's renderer uses), near-plane clipping and the rasterizer;
 //! finally depth, geom ids and classes from the buffers.
 
-use nalgebra::{Matrix3, Vector3};
-
 use super::camera::CameraModel;
-use super::light::{GeomLight, world_lights};
+use super::light::world_lights;
 use super::look::Appearance;
 use super::mesh::draw_mesh;
 use super::plane::plane;
-use super::raster::{self, CameraVertex, ScreenVertex};
+use super::raster;
 use super::scene::{RenderScene, Shape};
 use super::{Frame, SegClass};
 use crate::sim::Sim;
-
-/// Reused per-frame buffers.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Scratch {
-    pub cam: Vec<CameraVertex>,
-    pub screen: Vec<ScreenVertex>,
-    pub front: Vec<bool>,
-    pub lit: Vec<bool>,
-    pub geom_lights: Vec<GeomLight>,
-    pub poly: Vec<CameraVertex>,
-    pub poly_screen: Vec<ScreenVertex>,
-}
 
 /// Draws one frame into `frame` (resized as needed).
 pub(crate) fn draw(
@@ -107,14 +93,6 @@ fn background(scene: &RenderScene, cam: &CameraModel, target: &mut raster::Targe
             target.color[row * target.width + col] = c;
         }
     }
-}
-
-pub(crate) fn pose(sim: &Sim, geom: usize) -> (Matrix3<f64>, Vector3<f64>) {
-    let data = sim.data();
-    (
-        Matrix3::from_row_slice(&data.geom_xmat()[geom]),
-        Vector3::from(data.geom_xpos()[geom]),
-    )
 }
 
 fn finish(scene: &RenderScene, target: &raster::Target, frame: &mut Frame) {

@@ -5,11 +5,11 @@ use nalgebra::{Matrix3, Vector3};
 
 use super::RenderMesh;
 use super::camera::CameraModel;
-use super::draw::{Scratch, pose};
 use super::light::{GeomLight, Light, geom_lights, light_vertex, local_lights, v3};
 use super::look::Surface;
 use super::raster::{self, CameraVertex, Projection, ScreenVertex};
 use super::scene::Drawable;
+use super::scratch::{Scratch, pose};
 use crate::sim::Sim;
 
 /// True when the sphere (camera frame centre `c`, radius `r`) is entirely outside the view.

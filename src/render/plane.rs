@@ -4,11 +4,11 @@
 use nalgebra::{Matrix3, Vector3};
 
 use super::camera::CameraModel;
-use super::draw::pose;
 use super::light::{Light, geom_lights, light_vertex, local_lights, v3};
 use super::look::Surface;
 use super::raster;
 use super::scene::{Drawable, PlaneTexture};
+use super::scratch::pose;
 use crate::sim::Sim;
 
 /// Lighting on a plane varies smoothly (MuJoCo itself lights planes per vertex of a ~0.3 m

@@ -1,4 +1,5 @@
-//! `SacConfig` (`configs/train/*.toml`), with Stable-Baselines3's hyperparameter names.
+//! `SacConfig` (`configs/train/*.toml`), with Stable-Baselines3's hyperparameter names, and
+//! `EncoderConfig`, the image encoder's shape that the pixel configs and policy files share.
 
 use std::path::{Path, PathBuf};
 
@@ -210,12 +211,12 @@ impl SacConfig {
         crate::config::load_toml(path, Self::validate)
     }
 
-    /// Resolves a config-relative path against the repo root.
+    /// Resolves a path named in a training config against the data root (`crate::paths`).
     pub fn resolve(p: &Path) -> PathBuf {
         if p.is_absolute() {
             p.to_owned()
         } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p)
+            crate::paths::data_file(p)
         }
     }
 
@@ -306,5 +307,58 @@ impl SacConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// Shape of the pixel policies' image encoder (`[encoder]` of the pixel and distillation
+/// configs; recorded in the policy file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EncoderConfig {
+    /// Output channels of each convolution.
+    pub channels: Vec<i64>,
+    /// Stride of each convolution.
+    pub strides: Vec<i64>,
+    /// Kernel size (square).
+    pub kernel: i64,
+    /// Size of the feature vector.
+    pub features: i64,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        Self {
+            channels: vec![16, 32, 32],
+            strides: vec![2, 2, 2],
+            kernel: 3,
+            features: 64,
+        }
+    }
+}
+
+impl EncoderConfig {
+    /// Checks the shape against an input of `h` x `w`; the error says what is wrong.
+    pub fn check(&self, h: i64, w: i64) -> Result<(i64, i64), String> {
+        if self.channels.is_empty() || self.channels.len() != self.strides.len() {
+            return Err("encoder: `channels` and `strides` need the same, non-zero length".into());
+        }
+        if !(1..=7).contains(&self.kernel) || !(1..=1024).contains(&self.features) {
+            return Err("encoder: kernel 1..=7 and features 1..=1024".into());
+        }
+        let (mut h, mut w) = (h, w);
+        for (&c, &s) in self.channels.iter().zip(&self.strides) {
+            if !(1..=256).contains(&c) || !(1..=4).contains(&s) {
+                return Err("encoder: channels 1..=256 and strides 1..=4".into());
+            }
+            h = (h - self.kernel) / s + 1;
+            w = (w - self.kernel) / s + 1;
+            if h < 1 || w < 1 {
+                return Err(format!(
+                    "encoder: the image is too small for {} convolutions",
+                    self.channels.len()
+                ));
+            }
+        }
+        Ok((h, w))
     }
 }

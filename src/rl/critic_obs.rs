@@ -51,6 +51,12 @@ pub fn from_info(info: &StepInfo, success_hold_steps: usize) -> [f64; DIM] {
     ]
 }
 
+/// The asymmetric critic's extras after a step (`hold` = the task's success hold steps, when
+/// the learner has an asymmetric critic); empty otherwise.
+pub(super) fn extras_after(hold: Option<usize>, info: &StepInfo) -> Vec<f64> {
+    hold.map_or_else(Vec::new, |h| from_info(info, h).to_vec())
+}
+
 /// The extras of an env's current state with no step taken yet (just reset): no hold so far.
 pub fn at_reset(env: &TaskEnv) -> [f64; DIM] {
     let sim = env.sim();

@@ -3,12 +3,11 @@
 //! warm start (`SacConfig::pretrain_updates`) and a behaviour-cloning term
 //! (`SacConfig::bc_weight`).
 
-use super::SacConfig;
-use super::critic_obs;
+use super::config::SacConfig;
+use super::critic_obs::{self, extras_after};
 use super::normalize::RunningStats;
 use super::nstep::NStepFolder;
-use super::replay::ReplayBuffer;
-use super::train::{extras_after, replay_buffer, store};
+use super::replay::{self, ReplayBuffer, store};
 use crate::scene::BuiltScene;
 use crate::scripted::CartesianPlacePolicy;
 use crate::task::{RewardConfig, TaskConfig, TaskEnv};
@@ -32,7 +31,7 @@ pub fn collect(
         return Ok(None);
     }
     let mut env = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
-    let mut buf = replay_buffer(cfg, cfg.demos * task.max_episode_steps, row_dim);
+    let mut buf = replay::for_learner(cfg, cfg.demos * task.max_episode_steps, row_dim);
     let hold = cfg.asymmetric_critic.then_some(task.success_hold_steps);
     let mut folder = NStepFolder::new(cfg.n_step, cfg.gamma, 1);
     let mut ok = 0;

@@ -8,6 +8,7 @@ use crate::task::{EpisodeSummary, EpisodeTracker, TaskEnv};
 
 /// How an unsuccessful episode failed (the task's classification).
 pub use crate::task::FailureKind as EvalFailure;
+pub use crate::task::wilson95;
 
 /// Grasp quality over an evaluation's episodes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -125,18 +126,6 @@ impl EvalReport {
             .filter(|&(_, n)| n > 0)
             .collect()
     }
-}
-
-/// Wilson score interval for `k` successes out of `n` at 95%.
-pub fn wilson95(k: usize, n: usize) -> [f64; 2] {
-    if n == 0 {
-        return [0.0, 1.0];
-    }
-    let (n, p, z) = (n as f64, k as f64 / n as f64, 1.959_963_984_540_054);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
 /// Runs `episodes` episodes with seeds `first_seed..`, acting with `act` (state observation and,

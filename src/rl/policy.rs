@@ -51,7 +51,7 @@ pub struct PolicyMeta {
     pub image: Option<crate::task::ImageSpec>,
     /// The image encoder's shape (pixel policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoder: Option<super::pixel::EncoderConfig>,
+    pub encoder: Option<super::config::EncoderConfig>,
     /// How it was trained: method, the whole training config, seed, demonstrations, steps
     /// (absent in files written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,9 +1,13 @@
-//! Replay buffer: preallocated flat f32 storage, uniform sampling into reused batch buffers.
+//! Replay buffer: preallocated flat f32 storage, uniform sampling into reused batch buffers, and
+//! env steps stored through the n-step folder (online training and demonstrations alike).
 //! Observations are stored raw; the learner normalises batches with the current statistics.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tch::Tensor;
+
+use super::config::SacConfig;
+use super::nstep::NStepFolder;
 
 /// A batch of transitions as tensors.
 #[derive(Debug)]
@@ -165,5 +169,38 @@ pub fn concat(a: Batch, b: Batch) -> Batch {
             _ => None,
         },
         demo_rows,
+    }
+}
+
+/// A replay buffer for the learner config `cfg`: with per-transition discounts when targets
+/// fold n > 1 steps.
+pub(super) fn for_learner(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuffer {
+    let buf = ReplayBuffer::new(capacity, obs_dim, 4);
+    if cfg.n_step > 1 {
+        buf.with_discounts()
+    } else {
+        buf
+    }
+}
+
+/// Stores one env step through the n-step folder, which may complete none, one or, at an
+/// episode's end, several transitions (n = 1 gives each step back as it is). `ends` =
+/// (terminated, truncated).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one env step, as the replay buffer takes it"
+)]
+pub(super) fn store(
+    buffer: &mut ReplayBuffer,
+    folder: &mut NStepFolder,
+    env: usize,
+    row: &[f64],
+    action: &[f64],
+    reward: f64,
+    next_row: &[f64],
+    ends: (bool, bool),
+) {
+    for t in folder.push(env, row, action, reward, next_row, ends.0, ends.1) {
+        buffer.push_folded(&t);
     }
 }

@@ -13,7 +13,7 @@ use super::metrics::MetricsWriter;
 use super::normalize::{ObsNormalizer, RewardScaler};
 use super::nstep::NStepFolder;
 use super::policy::{Policy, PolicyMeta};
-use super::replay::{ReplayBuffer, concat};
+use super::replay::{self, ReplayBuffer, concat, store};
 use super::timing::{Lap, PhaseTimes};
 use super::{Sac, SacConfig, critic_obs, demos, explore};
 use crate::episode::ConfigIdentity;
@@ -200,7 +200,7 @@ impl Trainer {
             dir,
             eval_env: TaskEnv::new(scene.clone(), task.clone(), reward.clone()),
             identity: ConfigIdentity::of(&scene.config, task, reward),
-            buffer: replay_buffer(cfg, cfg.buffer_size, obs_dim + extra),
+            buffer: replay::for_learner(cfg, cfg.buffer_size, obs_dim + extra),
             extras,
             hold_steps: task.success_hold_steps,
             gripper_hold: vec![explore::GripperHold::default(); cfg.n_envs],
@@ -255,7 +255,7 @@ impl Trainer {
             let done = out.terminated[i] || out.truncated[i];
             let next = out.final_obs[i].as_ref().unwrap_or(&out.obs[i]);
             let hold = self.cfg.asymmetric_critic.then_some(self.hold_steps);
-            let next_extras = extras_after(hold, &out.infos[i]);
+            let next_extras = critic_obs::extras_after(hold, &out.infos[i]);
             let row = critic_obs::joined(&self.obs[i], &self.extras[i]);
             let next_row = critic_obs::joined(next, &next_extras);
             let ends = (out.terminated[i], out.truncated[i]);
@@ -546,42 +546,4 @@ pub fn export_policy(
         )
     };
     Policy::from_parts(meta, &sac.actor, &actor_norm)
-}
-
-/// A replay buffer for `cfg`: with per-transition discounts when targets fold n > 1 steps.
-pub(super) fn replay_buffer(cfg: &SacConfig, capacity: usize, obs_dim: usize) -> ReplayBuffer {
-    let buf = ReplayBuffer::new(capacity, obs_dim, 4);
-    if cfg.n_step > 1 {
-        buf.with_discounts()
-    } else {
-        buf
-    }
-}
-
-/// The asymmetric critic's extras after a step (`hold` = the task's success hold steps, when
-/// the learner has an asymmetric critic); empty otherwise.
-pub(super) fn extras_after(hold: Option<usize>, info: &crate::task::StepInfo) -> Vec<f64> {
-    hold.map_or_else(Vec::new, |h| critic_obs::from_info(info, h).to_vec())
-}
-
-/// Stores one env step through the n-step folder, which may complete none, one or, at an
-/// episode's end, several transitions (n = 1 gives each step back as it is). `ends` =
-/// (terminated, truncated).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one env step, as the replay buffer takes it"
-)]
-pub(super) fn store(
-    buffer: &mut ReplayBuffer,
-    folder: &mut NStepFolder,
-    env: usize,
-    row: &[f64],
-    action: &[f64],
-    reward: f64,
-    next_row: &[f64],
-    ends: (bool, bool),
-) {
-    for t in folder.push(env, row, action, reward, next_row, ends.0, ends.1) {
-        buffer.push_folded(&t);
-    }
 }

@@ -2,7 +2,7 @@
 
 use mujoco_rs::prelude::*;
 
-use super::SceneError;
+use super::error::SceneError;
 use super::names;
 
 /// One actuated joint: its ids, addresses and limits.

@@ -6,10 +6,12 @@
 
 mod build;
 mod contact_params;
+mod error;
 mod handles;
 pub mod names;
 pub mod visual;
 
-pub use build::{BuiltScene, SceneError, build, build_spec, export_mjb, export_xml, template_path};
+pub use build::{BuiltScene, build, build_spec, export_mjb, export_xml, template_path};
 pub use contact_params::{EffectiveContact, effective_pad_cube_contact};
+pub use error::SceneError;
 pub use handles::{JointHandle, SceneHandles};

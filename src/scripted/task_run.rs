@@ -70,7 +70,7 @@ pub fn run_task_picks(
         episodes,
         successes,
         success_rate: successes as f64 / episodes.max(1) as f64,
-        success_ci95: crate::rl::eval::wilson95(successes, episodes),
+        success_ci95: crate::task::wilson95(successes, episodes),
         failures,
         mean_success_steps: success_steps as f64 / successes.max(1) as f64,
         mean_episode_secs: start.elapsed().as_secs_f64() / episodes.max(1) as f64,

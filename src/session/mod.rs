@@ -8,7 +8,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::episode::{EpisodeError, EpisodeRecorder, PolicyOutputs, header_for, step_record};
+use crate::episode::{
+    EpisodeError, EpisodeRecorder, PolicyOutputs, Replay, header_for, step_record,
+};
 use crate::rl::ActOutput;
 use crate::rl::policy::PolicyError;
 use crate::scripted::CartesianPlacePolicy;
@@ -163,6 +165,13 @@ impl LiveSession {
     pub fn new(mut env: TaskEnv, seed: u64) -> Self {
         let obs = env.reset(seed);
         Self::resume(env, seed, obs)
+    }
+
+    /// A session taking over a recording at state `k` ([`Replay::env_at`]), labelled with the
+    /// recording's seed.
+    pub fn take_over(replay: &Replay, k: usize) -> Result<Self, EpisodeError> {
+        let (env, obs) = replay.env_at(k)?;
+        Ok(Self::resume(env, replay.episode.header.seed, obs))
     }
 
     /// A session continuing `env` as it is (e.g. restored from a recording), whose current

@@ -131,21 +131,6 @@ impl Sim {
         self.model().opt().timestep
     }
 
-    /// An IK solver for the TCP (`gripperframe`) over the four arm joints that place it (pan,
-    /// lift, elbow, wrist flex): wrist roll and the gripper are set separately.
-    pub fn arm_ik(&self, config: crate::kinematics::IkConfig) -> crate::kinematics::IkSolver {
-        let mut active = [true; 6];
-        active[crate::scene::names::WRIST_ROLL_INDEX] = false;
-        active[crate::scene::names::GRIPPER_INDEX] = false;
-        crate::kinematics::IkSolver::new(
-            self.scene.model.clone(),
-            self.handles().gripperframe_site,
-            &self.handles().joints,
-            active,
-            config,
-        )
-    }
-
     /// Advances one physics step with the current controls.
     pub fn step(&mut self) {
         if self.split_step {

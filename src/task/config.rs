@@ -1,4 +1,5 @@
-//! `TaskConfig` (`configs/task.toml`) and `RewardConfig` (`configs/rewards/*.toml`).
+//! `TaskConfig` (`configs/task.toml`) and the checks that pair it with a reward version and a
+//! compiled scene.
 
 use std::path::Path;
 
@@ -6,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dr::DrConfig;
 use super::image_obs::ImageObsConfig;
-use super::place::{PlaceRewardConfig, TargetConfig};
-use super::reward::RewardFunction;
+use super::place::TargetConfig;
+use super::reward::{RewardConfig, RewardFunction};
 use crate::config::{Check, ConfigError, FieldError};
 use crate::kinematics::IkConfig;
 
@@ -342,132 +343,30 @@ impl TaskConfig {
     }
 }
 
-/// One version of the staged lift reward. V11 (the reference) is the default; each of its
-/// known flaws has a switch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RewardConfig {
-    /// Name shown in logs and episode files.
-    pub name: String,
-    /// The reward function, by name (`staged_lift`, `staged_place`).
-    pub function: RewardFunction,
-    /// Weights of the place function (`[place]`; unused by `staged_lift`).
-    #[serde(skip_serializing_if = "is_lift")]
-    pub place: PlaceRewardConfig,
-    /// Weight of the reach term 1 - tanh(scale * |TCP - cube|).
-    pub reach_weight: f64,
-    /// Distance scale of the reach term, 1/m.
-    pub reach_scale: f64,
-    /// Cube height below which the push-down penalty applies, metres.
-    pub push_down_below_m: f64,
-    /// Penalty per metre below that height.
-    pub push_down_per_m: f64,
-    /// Penalty when the grasp is lost.
-    pub drop_penalty: f64,
-    /// Steps without a grasp before the drop penalty fires (1 = V11: on the first step).
-    pub drop_debounce_steps: usize,
-    /// Bonus per grasping step.
-    pub grasp_bonus: f64,
-    /// Weight of lift progress (z - from) / (lift height - from) while grasping.
-    pub lift_progress_weight: f64,
-    /// Cube height where lift progress starts (the resting centre of the 3 cm cube), metres.
-    pub lift_progress_from_m: f64,
-    /// Cap lift progress at the lift height (V11: uncapped, pays overshoot).
-    pub cap_lift_progress: bool,
-    /// Cube height of the binary lift bonus, metres.
-    pub binary_lift_above_m: f64,
-    /// Binary lift bonus.
-    pub binary_lift_bonus: f64,
-    /// Bonus above the lift height.
-    pub target_bonus: f64,
-    /// Pay the height bonuses only while grasping (V11: no, so a pushed or tilted cube earns).
-    pub gate_height_bonuses_on_grasp: bool,
-    /// Cube height above which the action-rate penalty applies, metres.
-    pub action_rate_above_m: f64,
-    /// Weight of the action-rate penalty |a_t - a_(t-1)|^2.
-    pub action_rate_weight: f64,
-    /// Leave the gripper out of the action-rate penalty (V11: included).
-    pub action_rate_excludes_gripper: bool,
-    /// Bonus on the success step.
-    pub success_bonus: f64,
+/// Loads the reward version at `path` and checks it suits `task` (the place reward needs a
+/// target), with errors naming the reward file and field.
+pub fn load_reward_for(task: &TaskConfig, path: &Path) -> Result<RewardConfig, ConfigError> {
+    let reward = RewardConfig::load(path)?;
+    task.check_reward(&reward)
+        .map_err(|e| out_of_range(path, e))?;
+    Ok(reward)
 }
 
-impl Default for RewardConfig {
-    fn default() -> Self {
-        Self {
-            name: "v11".into(),
-            function: RewardFunction::StagedLift,
-            place: PlaceRewardConfig::default(),
-            reach_weight: 1.0,
-            reach_scale: 10.0,
-            push_down_below_m: 0.01,
-            push_down_per_m: 50.0,
-            drop_penalty: 2.0,
-            drop_debounce_steps: 1,
-            grasp_bonus: 0.25,
-            lift_progress_weight: 2.0,
-            lift_progress_from_m: 0.015,
-            cap_lift_progress: false,
-            binary_lift_above_m: 0.02,
-            binary_lift_bonus: 1.0,
-            target_bonus: 1.0,
-            gate_height_bonuses_on_grasp: false,
-            action_rate_above_m: 0.06,
-            action_rate_weight: 0.01,
-            action_rate_excludes_gripper: false,
-            success_bonus: 10.0,
-        }
-    }
+/// The task's scene-dependent checks as a config error naming `path`.
+pub fn check_task_scene(
+    task: &TaskConfig,
+    scene: &crate::scene::BuiltScene,
+    path: &Path,
+) -> Result<(), ConfigError> {
+    task.check_scene(&scene.model)
+        .map_err(|e| out_of_range(path, e))
 }
 
-fn is_lift(place: &PlaceRewardConfig) -> bool {
-    *place == PlaceRewardConfig::default()
-}
-
-impl RewardConfig {
-    /// The first place reward version (`configs/rewards/place_v1.toml`): V11's reach, grasp,
-    /// push-down, action-rate and success terms, a drop debounce of 3 steps, and the place terms
-    /// at their defaults.
-    pub fn place_v1() -> Self {
-        Self {
-            name: "place_v1".into(),
-            function: RewardFunction::StagedPlace,
-            drop_debounce_steps: 3,
-            ..Self::default()
-        }
-    }
-
-    /// Loads and validates a reward version file.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        crate::config::load_toml(path, Self::validate)
-    }
-
-    /// Checks every value against its allowed range.
-    pub fn validate(&self) -> Result<(), FieldError> {
-        for (field, v) in [
-            ("reach_weight", self.reach_weight),
-            ("push_down_per_m", self.push_down_per_m),
-            ("drop_penalty", self.drop_penalty),
-            ("grasp_bonus", self.grasp_bonus),
-            ("lift_progress_weight", self.lift_progress_weight),
-            ("binary_lift_bonus", self.binary_lift_bonus),
-            ("target_bonus", self.target_bonus),
-            ("action_rate_weight", self.action_rate_weight),
-            ("success_bonus", self.success_bonus),
-        ] {
-            Check::range(field, v, 0.0, 1000.0)?;
-        }
-        Check::range("reach_scale", self.reach_scale, 0.0, 1000.0)?;
-        Check::range("push_down_below_m", self.push_down_below_m, 0.0, 0.1)?;
-        Check::range("lift_progress_from_m", self.lift_progress_from_m, 0.0, 0.3)?;
-        Check::range("binary_lift_above_m", self.binary_lift_above_m, 0.0, 0.5)?;
-        Check::range("action_rate_above_m", self.action_rate_above_m, 0.0, 0.5)?;
-        Check::int_range(
-            "drop_debounce_steps",
-            self.drop_debounce_steps as i64,
-            1,
-            1000,
-        )?;
-        self.place.validate("place.")
+fn out_of_range(path: &Path, e: FieldError) -> ConfigError {
+    ConfigError::OutOfRange {
+        path: path.to_owned(),
+        field: e.field,
+        value: e.value,
+        allowed: e.allowed,
     }
 }

@@ -127,6 +127,14 @@ impl ImageObsConfig {
         Ok(())
     }
 
+    /// The mesh simplification error its renderer draws with, metres: `mesh_error_m` when set,
+    /// else chosen for the policy's image size (also with `real_capture`: the capture is
+    /// downsampled to that size). The app's decimated meshes use the default config's.
+    pub fn render_mesh_error_m(&self) -> f64 {
+        self.mesh_error_m
+            .unwrap_or_else(|| RenderOptions::for_size(self.width, self.height).mesh_error_m)
+    }
+
     /// Every camera name must exist in `model`; the error lists the cameras there are.
     pub fn check_cameras(
         &self,
@@ -248,13 +256,7 @@ impl ImagePipeline {
     pub fn new(sim: &Sim, config: &ImageObsConfig) -> Result<Self, RenderError> {
         let (w, h) = capture_size(sim, config);
         let mut options = RenderOptions::for_size(w, h).with_backend(config.backend);
-        if let Some(e) = config.mesh_error_m {
-            options.mesh_error_m = e;
-        } else if config.real_capture {
-            // The capture is downsampled to the policy's size: simplify for that size.
-            options.mesh_error_m =
-                RenderOptions::for_size(config.width, config.height).mesh_error_m;
-        }
+        options.mesh_error_m = config.render_mesh_error_m();
         let renderer = Renderer::new(sim.model(), options)?;
         let cameras = config
             .cameras

@@ -13,13 +13,15 @@ pub mod reward;
 mod summary;
 mod vec_env;
 
-pub use config::{ObsConfig, ResetMode, RewardConfig, SuccessPredicate, TaskConfig};
+pub use config::{
+    ObsConfig, ResetMode, SuccessPredicate, TaskConfig, check_task_scene, load_reward_for,
+};
 pub use dr::{DrConfig, DrSample};
 pub use env::{EnvControllerState, EnvTimings, IkPreview, StepInfo, StepOutcome, TaskEnv};
 pub use image_obs::{ImageChannel, ImageObsConfig, ImagePipeline, ImageSpec};
 pub use obs::SpaceSpec;
 pub use outcome::PlaceInfo;
 pub use place::{PlaceRewardConfig, PlaceState, TargetConfig};
-pub use reward::{RewardFunction, RewardTerms};
-pub use summary::{EpisodeSummary, EpisodeTracker, FailureKind, GraspQuality};
+pub use reward::{RewardConfig, RewardFunction, RewardTerms};
+pub use summary::{EpisodeSummary, EpisodeTracker, FailureKind, GraspQuality, wilson95};
 pub use vec_env::{VecEnv, VecStep};

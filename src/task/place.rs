@@ -1,11 +1,11 @@
 //! The place goal: where the target is (`[target]` of a task config), the place success
-//! predicate, and the staged place reward (`function = "staged_place"` of a reward version).
+//! predicate, and the weights of the staged place reward (`[place]` of a reward version; the
+//! reward itself is computed in `reward`).
 
 use nalgebra::Vector3;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::reward::RewardTerms;
 use crate::config::{Check, FieldError};
 
 /// A target marker on the table, drawn per episode (`[target]`).
@@ -223,67 +223,8 @@ pub struct PlaceInput {
     pub cube_speed: f64,
 }
 
-/// The staged place reward for one step: reach, grasp, lift (capped at the carry height), carry
-/// toward the target, lower over it, release on it, and penalties for a drop outside the target
-/// and for a thrown cube. `drop` and `lift_progress` of [`RewardTerms`] carry the drop-outside
-/// penalty and the lift term.
-pub fn compute(
-    cfg: &super::RewardConfig,
-    state: &mut super::reward::RewardState,
-    input: &super::reward::RewardInput,
-    place: &PlaceInput,
-) -> RewardTerms {
-    let p = &cfg.place;
-    let s = &place.state;
-    let t = &place.target;
-    let height = (s.cube.z - s.rest_z).max(0.0);
-    let up = (height / p.carry_height_m).min(1.0);
-    let placed = s.placed(t);
-    let mut r = RewardTerms {
-        reach: if placed {
-            cfg.reach_weight
-        } else {
-            cfg.reach_weight * (1.0 - (cfg.reach_scale * input.tcp_cube_dist).tanh())
-        },
-        ..RewardTerms::default()
-    };
-    if input.cube_z < cfg.push_down_below_m {
-        r.push_down = -(cfg.push_down_below_m - input.cube_z) * cfg.push_down_per_m;
-    }
-    if super::reward::grasp_lost(cfg, state, input.grasping) && !s.on_target(t) {
-        r.drop = -p.drop_outside_penalty;
-    }
-    let lifted = height > p.lifted_above_m;
-    if input.grasping {
-        r.grasp = cfg.grasp_bonus;
-        r.lift_progress = p.lift_weight * up;
-        if lifted {
-            r.carry = p.carry_weight * (1.0 - (p.carry_scale * s.target_distance()).tanh());
-        }
-        if s.on_target(t) {
-            r.lower = p.lower_weight * (1.0 - up);
-            r.over_target = p.over_target_bonus;
-        }
-        if lifted {
-            r.action_rate = -cfg.action_rate_weight * super::reward::action_rate(cfg, input);
-        }
-    }
-    if placed {
-        r.release = p.release_bonus;
-    }
-    if !input.grasping && !s.pad_contact && place.cube_speed > p.throw_speed_mps {
-        r.throw = -p.throw_penalty;
-    }
-    if input.success {
-        r.success = cfg.success_bonus;
-    }
-    r
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::RewardConfig;
-    use super::super::reward::{RewardInput, RewardState};
     use super::*;
 
     const REST: f64 = 0.015;
@@ -326,96 +267,5 @@ mod tests {
             assert!((p[0] - 0.25).hypot(p[1]) >= 0.06, "{p:?}");
             assert!((0.15..=0.35).contains(&p[0]) && (-0.15..=0.15).contains(&p[1]));
         }
-    }
-
-    fn input(tcp_cube: f64, grasping: bool, success: bool, s: PlaceState) -> RewardInput {
-        RewardInput {
-            tcp_cube_dist: tcp_cube,
-            cube_z: s.cube.z,
-            grasping,
-            success,
-            action: [0.5, 0.0, 0.0, -1.0],
-            prev_action: [0.0; 4],
-            lift_height_m: 0.08,
-        }
-    }
-
-    fn place_terms(
-        grasping: bool,
-        success: bool,
-        s: PlaceState,
-        speed: f64,
-        st: &mut RewardState,
-    ) -> RewardTerms {
-        let cfg = RewardConfig::place_v1();
-        let place = PlaceInput {
-            state: s,
-            target: TargetConfig::default(),
-            cube_speed: speed,
-        };
-        compute(&cfg, st, &input(0.01, grasping, success, s), &place)
-    }
-
-    /// Worked values with the shipped weights (configs/rewards/place_v1.toml = `place_v1`).
-    #[test]
-    fn place_reward_worked_values() {
-        let reach = 1.0 - (0.1f64).tanh(); // 0.900332
-        // Carrying 3 cm up, 10 cm from the target.
-        let s = state([0.30, 0.0, REST + 0.03], 0.1, true, 0.0);
-        let r = place_terms(true, false, s, 0.1, &mut RewardState::default());
-        assert!((r.reach - reach).abs() < 1e-12);
-        assert_eq!(r.grasp, 0.25);
-        assert!((r.lift_progress - 0.6).abs() < 1e-12);
-        assert!((r.carry - (1.0 - 1f64.tanh())).abs() < 1e-12); // 0.238406
-        assert_eq!(r.lower, 0.0);
-        assert!((r.action_rate - -0.0125).abs() < 1e-12);
-        assert!((r.total() - 1.976238).abs() < 1e-6, "{}", r.total());
-        // Over the target, 1.5 cm up: lift 0.3 + lower 0.7, carry = 1.
-        let s = state([0.30, 0.10, REST + 0.015], 0.1, true, 0.0);
-        let r = place_terms(true, false, s, 0.0, &mut RewardState::default());
-        assert!((r.lift_progress + r.lower - 1.0).abs() < 1e-12);
-        assert!((r.lower - 0.7).abs() < 1e-12 && r.carry == 1.0);
-        assert_eq!(r.over_target, 0.0, "place_v1 has no over-target bonus");
-        // place_v4's bonus, there: 1 per step, grasped inside the radius only.
-        let v4 = RewardConfig {
-            place: PlaceRewardConfig {
-                over_target_bonus: 1.0,
-                ..PlaceRewardConfig::default()
-            },
-            ..RewardConfig::place_v1()
-        };
-        let place = PlaceInput {
-            state: s,
-            target: TargetConfig::default(),
-            cube_speed: 0.0,
-        };
-        let i = input(0.01, true, false, s);
-        let t = compute(&v4, &mut RewardState::default(), &i, &place);
-        assert_eq!(t.over_target, 1.0);
-        let outside = PlaceInput {
-            state: state([0.30, 0.125, REST + 0.015], 0.1, true, 0.0),
-            ..place
-        };
-        let t = compute(&v4, &mut RewardState::default(), &i, &outside);
-        assert_eq!((t.over_target, t.lower), (0.0, 0.0));
-        // Placed, on the success step: reach in full, release, success.
-        let s = state([0.31, 0.10, REST], 0.9, false, 0.0);
-        let r = place_terms(false, true, s, 0.0, &mut RewardState::default());
-        assert_eq!((r.reach, r.release, r.success), (1.0, 5.0, 10.0));
-        assert_eq!(r.total(), 16.0);
-        // Grasp lost (for the third step: place_v1 debounces 3) 10 cm from the target: the drop
-        // penalty; a fast free cube: thrown.
-        let mut st = RewardState {
-            steps_since_grasp: Some(2),
-        };
-        let s = state([0.30, 0.0, REST + 0.03], 0.5, false, 0.0);
-        let r = place_terms(false, false, s, 0.8, &mut st);
-        assert_eq!((r.drop, r.throw), (-2.0, -1.0));
-        // Let go over the target: no drop penalty.
-        let mut st = RewardState {
-            steps_since_grasp: Some(2),
-        };
-        let s = state([0.30, 0.10, REST + 0.002], 0.5, false, 0.0);
-        assert_eq!(place_terms(false, false, s, 0.1, &mut st).drop, 0.0);
     }
 }

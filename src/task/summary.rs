@@ -1,7 +1,8 @@
 //! What one episode came to, in one row: outcome, failure kind and the moment of failure, return,
 //! peak height, and how the cube was held (grasp quality). Built step by step from what the env
 //! reports and the grasp inspector sees, so `eval` (live) and triage (from recorded episodes)
-//! classify the same way.
+//! classify the same way. The success-rate interval (`wilson95`) lives here too, so `eval` and
+//! the scripted runs report it alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -273,6 +274,18 @@ impl EpisodeTracker {
             },
         }
     }
+}
+
+/// Wilson score interval for `k` successes out of `n` at 95%.
+pub fn wilson95(k: usize, n: usize) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (n, p, z) = (n as f64, k as f64 / n as f64, 1.959_963_984_540_054);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
 #[cfg(test)]

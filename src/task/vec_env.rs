@@ -8,8 +8,9 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::config::{RewardConfig, TaskConfig};
+use super::config::TaskConfig;
 use super::env::{StepInfo, TaskEnv};
+use super::reward::RewardConfig;
 use crate::scene::BuiltScene;
 
 /// One batched step.

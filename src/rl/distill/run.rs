@@ -88,7 +88,7 @@ fn setup(cfg: &DistillConfig, teacher: &Path, scene: &BuiltScene) -> anyhow::Res
     if let Some(dr) = &cfg.dr {
         task.dr = Some(DrConfig::load(&DistillConfig::resolve(dr))?);
     }
-    crate::cli::check_task_scene(&task, scene, &task_path)?;
+    crate::task::check_task_scene(&task, scene, &task_path)?;
     let Some(image) = &task.obs.image else {
         bail!(
             "{}: the student's task needs [obs.image]",

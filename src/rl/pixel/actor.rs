@@ -4,7 +4,8 @@
 
 use tch::Tensor;
 
-use super::encoder::{ConvEncoder, EncoderConfig};
+use super::encoder::ConvEncoder;
+use crate::rl::config::EncoderConfig;
 use crate::rl::nets::Mlp;
 use crate::rl::rng::TorchInit;
 

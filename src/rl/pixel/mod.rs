@@ -9,9 +9,10 @@ mod policy;
 mod sac;
 mod train;
 
+pub use crate::rl::config::EncoderConfig;
 pub use actor::{ImageShape, PixelActor};
 pub use augment::RandomShift;
-pub use encoder::{ConvEncoder, EncoderConfig, images_tensor};
+pub use encoder::{ConvEncoder, images_tensor};
 pub use policy::PixelPolicy;
 pub use sac::{PixelReplay, PixelSac, PixelSacParams, PixelSacStats, Transition};
 pub use train::{PixelProgress, PixelTrainConfig, PixelTrainReport, train_pixel};

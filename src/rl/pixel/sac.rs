@@ -11,7 +11,8 @@ use tch::{Kind, Tensor};
 
 use super::actor::{ImageShape, PixelActor};
 use super::augment::RandomShift;
-use super::encoder::{EncoderConfig, images_tensor};
+use super::encoder::images_tensor;
+use crate::rl::config::EncoderConfig;
 use crate::rl::nets::{Adam, EnsembleMlp, polyak};
 use crate::rl::rng::{Noise, TorchInit};
 use crate::rl::sac::{LOG_STD_HALF_RANGE, LOG_STD_MIN, squashed_log_prob};

@@ -392,7 +392,7 @@ pub fn train_pixel(
     if let Some(dr) = &cfg.dr {
         task.dr = Some(DrConfig::load(&resolve(dr))?);
     }
-    crate::cli::check_task_scene(&task, scene, &task_path)?;
+    crate::task::check_task_scene(&task, scene, &task_path)?;
     let Some(image) = task.obs.image.clone() else {
         bail!("{}: pixel SAC needs [obs.image]", task_path.display());
     };

@@ -12,12 +12,12 @@ use nalgebra::Vector3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::config::{ResetMode, RewardConfig, TaskConfig};
+use super::config::{ResetMode, TaskConfig};
 use super::dr::DrSample;
 use super::image_obs::{ImagePipeline, ImageSpec};
 use super::obs::{self, SpaceSpec};
 pub use super::outcome::{EnvControllerState, EnvTimings, IkPreview, StepInfo, StepOutcome};
-use super::reward::{self, RewardInput, RewardState};
+use super::reward::{self, RewardConfig, RewardInput, RewardState};
 use crate::kinematics::{IkSolver, IkTarget};
 use crate::render::RenderError;
 use crate::scene::BuiltScene;
@@ -57,7 +57,7 @@ pub struct TaskEnv {
 }
 
 fn ik_solver(sim: &Sim, task: &TaskConfig) -> IkSolver {
-    sim.arm_ik(task.ik.clone())
+    IkSolver::for_arm(sim, task.ik.clone())
 }
 
 impl TaskEnv {

@@ -6,8 +6,8 @@ use rand::Rng;
 use super::TaskEnv;
 use crate::kinematics::IkTarget;
 use crate::kinematics::frames::CLOSING_AXIS;
+use crate::pick::{PickConfig, PickPhase, ScriptedPick};
 use crate::scene::names::{GRIPPER_INDEX, WRIST_FLEX_INDEX, WRIST_ROLL_INDEX};
-use crate::scripted::{PickConfig, PickPhase, ScriptedPick};
 
 impl TaskEnv {
     /// Reference start: wrist flexed and rolled to pi/2, settle, then the TCP 3.5 cm above the
