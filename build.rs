@@ -1,5 +1,6 @@
 //! Bakes the native library locations into the binaries (rpath) and the robot asset directory
-//! into the crate, so nothing needs exporting after `tools/setup.sh`.
+//! into the crate, so nothing needs exporting after `tools/setup.sh`, and rebuilds the crate when
+//! the bundled configs or assets it embeds change.
 use std::path::PathBuf;
 
 fn canonical_env_dir(var: &str) -> Option<PathBuf> {
@@ -10,6 +11,9 @@ fn canonical_env_dir(var: &str) -> Option<PathBuf> {
 }
 
 fn main() {
+    // src/paths.rs embeds these folders; include_dir! does not tell cargo to watch them.
+    println!("cargo::rerun-if-changed=configs");
+    println!("cargo::rerun-if-changed=assets");
     if let Some(dir) = canonical_env_dir("MUJOCO_DYNAMIC_LINK_DIR") {
         println!("cargo::rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }

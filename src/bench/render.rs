@@ -182,9 +182,8 @@ fn mujoco_cases(
     sims: &[Sim],
     frames: usize,
 ) -> Result<Vec<RenderCase>, String> {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join("third_party/sb3-venv/bin/python");
-    let script = root.join("tools/mujoco_render_bench.py");
+    let python = crate::paths::venv_python();
+    let script = crate::paths::tool_file("tools/mujoco_render_bench.py");
     if !python.exists() {
         return Err(format!("no {} (run tools/setup.sh)", python.display()));
     }

@@ -58,6 +58,10 @@ pub enum BenchCommand {
         /// Window size, WIDTHxHEIGHT.
         #[arg(long, default_value = "1280x720")]
         size: String,
+        /// Meshes drawn, as `view --meshes`: full, lod (the observation renderer's decimated
+        /// ones) or auto (lod on a software render adapter).
+        #[arg(long, value_enum, default_value = "auto")]
+        meshes: crate::app::state::MeshDetail,
     },
     /// Wrist-camera frames/s of the headless renderer at 84x84, 128x128 and 640x480, one env and
     /// a batch of envs.
@@ -118,7 +122,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             frames,
             warmup,
             size,
-        } => crate::app::bench::run(json, frames, warmup, &size),
+            meshes,
+        } => crate::app::bench::run(json, frames, warmup, &size, meshes),
         BenchCommand::Env {
             json,
             steps,

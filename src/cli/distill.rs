@@ -13,7 +13,11 @@ use crate::rl::distill::{DistillConfig, distill};
 #[derive(Debug, Args)]
 pub struct DistillArgs {
     /// The teacher: a state policy file (default: the bundled policy).
-    #[arg(long, default_value_os_t = super::train::bundled_policy())]
+    #[arg(
+        long,
+        default_value = super::train::BUNDLED_POLICY,
+        value_parser = crate::paths::parse_data_path
+    )]
     pub teacher: PathBuf,
     /// Distillation config (configs/distill/*.toml).
     #[arg(long)]

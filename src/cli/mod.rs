@@ -18,8 +18,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{SceneConfig, default_configs_dir};
-use crate::scripted::PickConfig;
-use crate::task::{ResetMode, RewardConfig, TaskConfig};
+use crate::pick::PickConfig;
+use crate::task::{ResetMode, RewardConfig, TaskConfig, check_task_scene, load_reward_for};
 
 pub use bench::BenchCommand;
 
@@ -76,6 +76,9 @@ pub enum Command {
     /// Open the app: the live scene, overlays, cameras (needs the `app` feature).
     #[cfg(feature = "app")]
     View(crate::app::ViewArgs),
+    /// Print where this binary finds its bundled configs and assets, and the set-up's cache
+    /// (the search order: $SO101_LAB_DATA, the checkout it was built from, the embedded copy).
+    Paths,
     /// Print a config's built-in defaults as TOML (a starting point for your own file).
     Defaults {
         /// Which config.
@@ -223,38 +226,6 @@ impl TaskArgs {
     }
 }
 
-/// Loads the reward version at `path` and checks it suits `task` (the place reward needs a
-/// target), with errors naming the reward file and field.
-pub fn load_reward_for(
-    task: &TaskConfig,
-    path: &std::path::Path,
-) -> Result<RewardConfig, crate::config::ConfigError> {
-    let reward = RewardConfig::load(path)?;
-    task.check_reward(&reward)
-        .map_err(|e| crate::config::ConfigError::OutOfRange {
-            path: path.to_owned(),
-            field: e.field,
-            value: e.value,
-            allowed: e.allowed,
-        })?;
-    Ok(reward)
-}
-
-/// The task's scene-dependent checks as a config error naming `path`.
-pub fn check_task_scene(
-    task: &TaskConfig,
-    scene: &crate::scene::BuiltScene,
-    path: &std::path::Path,
-) -> Result<(), crate::config::ConfigError> {
-    task.check_scene(&scene.model)
-        .map_err(|e| crate::config::ConfigError::OutOfRange {
-            path: path.to_owned(),
-            field: e.field,
-            value: e.value,
-            allowed: e.allowed,
-        })
-}
-
 /// `so101-lab train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -335,9 +306,9 @@ pub enum PolicyCommand {
 /// `so101-lab eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Policy file (default: the bundled assets/policies/lift_sac.safetensors). Evaluated on
-    /// the scene, task and reward recorded in it unless --scene/--task/--reward are given.
-    #[arg(default_value_os_t = train::bundled_policy())]
+    /// Policy file (default: the bundled lift policy). Evaluated on the scene, task and reward
+    /// recorded in it unless --scene/--task/--reward are given.
+    #[arg(default_value = train::BUNDLED_POLICY, value_parser = crate::paths::parse_data_path)]
     pub policy: PathBuf,
     /// Episodes.
     #[arg(long, default_value_t = 100)]
@@ -548,6 +519,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(cmd) => bench::run(cmd),
         #[cfg(feature = "app")]
         Command::View(args) => crate::app::run(&args),
+        Command::Paths => {
+            let (root, source) = crate::paths::data_root_with_source();
+            println!("data     {} ({source})", root.display());
+            println!("cache    {}", crate::paths::cache_dir().display());
+            println!("robot    {}", crate::paths::robot_dir().display());
+            println!("python   {}", crate::paths::venv_python().display());
+            Ok(())
+        }
         Command::Defaults { which } => {
             let text = match which {
                 ConfigKind::Scene => toml::to_string_pretty(&SceneConfig::default())?,

@@ -1,7 +1,5 @@
 //! `so101-lab train` and `so101-lab eval`.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -11,13 +9,8 @@ use crate::rl::eval::evaluate;
 use crate::rl::policy::Policy;
 use crate::task::{RewardConfig, TaskConfig, TaskEnv};
 
-/// Path of the policy shipped with the repo.
-pub fn bundled_policy() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("assets")
-        .join("policies")
-        .join("lift_sac.safetensors")
-}
+/// The bundled lift policy, relative to the data root (`crate::paths`).
+pub const BUNDLED_POLICY: &str = "assets/policies/lift_sac.safetensors";
 
 /// Trains SAC with a progress bar; prints the final evaluation.
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
@@ -33,7 +26,7 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let scene = args.scene.build()?;
     let task = TaskConfig::load(&SacConfig::resolve(&cfg.task))
         .with_context(|| format!("{}: field `task`", args.config.display()))?;
-    let reward = super::load_reward_for(&task, &SacConfig::resolve(&cfg.reward))
+    let reward = crate::task::load_reward_for(&task, &SacConfig::resolve(&cfg.reward))
         .with_context(|| format!("{}: field `reward`", args.config.display()))?;
     let out = match (&args.resume, &args.out) {
         (Some(dir), _) => dir.clone(),

@@ -110,12 +110,15 @@ impl Check {
     }
 }
 
-/// Reads and deserialises a TOML config, then runs `validate`.
+/// Reads and deserialises a TOML config, then runs `validate`. A relative path missing from the
+/// working folder is read from the data root, so the bundled configs work from any folder.
 pub(crate) fn load_toml<T, F>(path: &Path, validate: F) -> Result<T, ConfigError>
 where
     T: serde::de::DeserializeOwned,
     F: FnOnce(&T) -> Result<(), FieldError>,
 {
+    let resolved = crate::paths::resolve_data_file(path);
+    let path = resolved.as_path();
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_owned(),
         source,
@@ -142,7 +145,7 @@ where
     Ok(value)
 }
 
-/// The repo's `configs/` directory (compiled-in default location).
+/// The bundled `configs/` folder, under the data root (`crate::paths`: the search order).
 pub fn default_configs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs")
+    crate::paths::data_file("configs")
 }

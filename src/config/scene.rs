@@ -429,7 +429,7 @@ impl SceneConfig {
     /// The robot directory, falling back to the one `tools/setup.sh` installed.
     pub fn resolved_robot_dir(&self) -> PathBuf {
         if self.robot_dir.as_os_str().is_empty() {
-            PathBuf::from(env!("SO101_DEFAULT_ROBOT_DIR"))
+            crate::paths::robot_dir()
         } else {
             self.robot_dir.clone()
         }

@@ -239,9 +239,7 @@ pub fn dataset_episode(ep: &Episode, path: &Path) -> Result<(DatasetEpisode, f64
 pub fn default_python() -> PathBuf {
     std::env::var_os("SO101_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("third_party/sb3-venv/bin/python")
-        })
+        .unwrap_or_else(crate::paths::venv_python)
 }
 
 /// Runs the dataset script with `stdin` fed to it. Returns the last line of its stdout on
@@ -252,7 +250,7 @@ fn run_script(
     stdin: &[u8],
     dataset: &Path,
 ) -> Result<String, LeRobotError> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/lerobot_io.py");
+    let script = crate::paths::tool_file("tools/lerobot_io.py");
     let spawn_err = |source| LeRobotError::Python {
         python: python.to_owned(),
         source,
