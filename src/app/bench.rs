@@ -1,5 +1,6 @@
 //! `so101-lab bench view`: the app's frame time at a given window size with physics and the
-//! policy running, overlays on; reported as mean / p50 / p95 / max milliseconds and fps.
+//! policy running, overlays on; reported as mean / p50 / p95 / max milliseconds and fps, with the
+//! render adapter and the mesh detail drawn (`--meshes`), so runs side by side compare.
 
 use std::time::Instant;
 
@@ -17,7 +18,10 @@ struct FrameTimes {
     seen: u32,
     last: Option<Instant>,
     samples_ms: Vec<f64>,
-    adapter: Option<String>,
+    /// The adapter: name (device type, backend), and whether it renders in software.
+    adapter: Option<(String, bool)>,
+    /// Mesh detail while measuring, and the mesh triangles it draws per view.
+    meshes: Option<(String, usize)>,
     /// (when measuring started, env steps then), and the env step period.
     steps_start: Option<(Instant, u64)>,
     steps_rtf: f64,
@@ -42,8 +46,14 @@ pub struct ViewBench {
     pub fps: f64,
     /// Simulated seconds per real second over the measured frames.
     pub real_time_factor: f64,
-    /// The wgpu adapter that rendered.
+    /// The wgpu adapter that rendered: name (device type, backend).
     pub adapter: String,
+    /// The adapter renders in software (llvmpipe, lavapipe, ...).
+    pub software_adapter: bool,
+    /// The meshes drawn (`--meshes`), and why.
+    pub meshes: String,
+    /// Triangles of the MuJoCo mesh geoms per view at that detail.
+    pub mesh_triangles: usize,
 }
 
 fn measure(
@@ -52,12 +62,26 @@ fn measure(
     clock: Res<super::state::SimClock>,
     fixed: Res<Time<Fixed>>,
     adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
+    detail: Option<Res<super::state::MeshDetailSettings>>,
+    loaded: Option<Res<super::state::LoadedScene>>,
 ) {
     let Ok(mut times) = shared.0.lock() else {
         return;
     };
     if times.adapter.is_none() {
-        times.adapter = adapter.map(|a| format!("{} ({:?})", a.name, a.backend));
+        times.adapter = adapter.map(|a| {
+            let device_type = format!("{:?}", a.device_type);
+            let software = super::state::is_software_adapter(&a.name, &device_type);
+            (
+                format!("{} ({device_type}, {:?})", a.name, a.backend),
+                software,
+            )
+        });
+    }
+    if let (Some(d), Some(l)) = (&detail, &loaded)
+        && (times.meshes.is_none() || d.is_changed() || l.is_changed())
+    {
+        times.meshes = Some((d.describe(), l.mesh_triangles(d.lod())));
     }
     let now = Instant::now();
     times.seen += 1;
@@ -88,15 +112,22 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// Runs the benchmark and prints the result.
-pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<()> {
+/// Runs the benchmark with `meshes` (the `view --meshes` setting) and prints the result.
+pub fn run(
+    json: bool,
+    frames: u32,
+    warmup: u32,
+    size: &str,
+    meshes: super::state::MeshDetail,
+) -> anyhow::Result<()> {
     use clap::Parser;
     #[derive(Parser)]
     struct Wrapper {
         #[command(flatten)]
         view: ViewArgs,
     }
-    let args = Wrapper::try_parse_from(["view", "--size", size])?.view;
+    let mut args = Wrapper::try_parse_from(["view", "--size", size])?.view;
+    args.meshes = meshes;
     let mut app = super::build_app(&args)?;
     let shared = Shared(std::sync::Arc::new(std::sync::Mutex::new(FrameTimes {
         warmup,
@@ -113,10 +144,14 @@ pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<(
     if times.samples_ms.is_empty() {
         anyhow::bail!("the app closed before measuring");
     }
-    let adapter = times
+    let (adapter, software_adapter) = times
         .adapter
         .clone()
-        .unwrap_or_else(|| "unknown".to_owned());
+        .unwrap_or_else(|| ("unknown".to_owned(), false));
+    let (meshes, mesh_triangles) = times
+        .meshes
+        .clone()
+        .unwrap_or_else(|| ("unknown".to_owned(), 0));
     let mut s = times.samples_ms.clone();
     s.sort_by(f64::total_cmp);
     let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
@@ -130,13 +165,30 @@ pub fn run(json: bool, frames: u32, warmup: u32, size: &str) -> anyhow::Result<(
         fps: if mean > 0.0 { 1e3 / mean } else { 0.0 },
         real_time_factor: times.steps_rtf,
         adapter,
+        software_adapter,
+        meshes,
+        mesh_triangles,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         println!(
-            "view {}: {:.1} ms/frame mean ({:.1} fps), p50 {:.1}, p95 {:.1}, max {:.1} ms; real-time factor {:.2}; {}",
-            r.size, r.mean_ms, r.fps, r.p50_ms, r.p95_ms, r.max_ms, r.real_time_factor, r.adapter
+            "view {}: {:.1} ms/frame mean ({:.1} fps), p50 {:.1}, p95 {:.1}, max {:.1} ms; real-time factor {:.2}; adapter {}{}; meshes {} ({} mesh triangles)",
+            r.size,
+            r.mean_ms,
+            r.fps,
+            r.p50_ms,
+            r.p95_ms,
+            r.max_ms,
+            r.real_time_factor,
+            r.adapter,
+            if r.software_adapter {
+                " [software]"
+            } else {
+                ""
+            },
+            r.meshes,
+            r.mesh_triangles
         );
     }
     Ok(())

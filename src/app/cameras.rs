@@ -3,7 +3,7 @@
 //! and a UI camera for egui. The main view fills the area the panels leave free.
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{RenderTarget, Viewport};
+use bevy::camera::{CameraOutputMode, RenderTarget, Viewport};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
@@ -116,7 +116,23 @@ impl Plugin for CameraPlugin {
     }
 }
 
-fn spawn_cameras(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
+fn spawn_cameras(
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
+) {
+    // The UI camera (order 2) renders to the same window with the same main texture (no MSAA,
+    // no HDR) and copies all of it to the window, so the main view's own copy of its viewport is
+    // redundant (Bevy's `CameraOutputMode::Skip` case). Dropped on a software adapter, where
+    // every full-screen pass is CPU time; a GPU keeps today's setup.
+    let software = adapter.is_some_and(|a| {
+        super::state::is_software_adapter(&a.name, &format!("{:?}", a.device_type))
+    });
+    let main_output = if software {
+        CameraOutputMode::Skip
+    } else {
+        CameraOutputMode::default()
+    };
     let target = images.add(Image::new_target_texture(
         PIP_SIZE.x,
         PIP_SIZE.y,
@@ -128,6 +144,7 @@ fn spawn_cameras(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
         Camera3d::default(),
         Camera {
             order: 0,
+            output_mode: main_output,
             ..default()
         },
         Msaa::Off,

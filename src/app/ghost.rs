@@ -6,7 +6,7 @@
 use bevy::prelude::*;
 
 use super::materials::XrayMaterial;
-use super::scene_render::{GeomMaterials, SceneEntity, mj_point, mj_rotation};
+use super::scene_render::{GeomMaterials, GeomMesh, SceneEntity, mj_point, mj_rotation};
 use super::state::{LatestSnapshot, LoadedScene, OverlaySettings, ViewSystems};
 
 /// A ghost copy of one robot geom.
@@ -65,12 +65,14 @@ fn spawn_ghost(
         if info.body == 0 || info.body == h.cube_body || info.collides {
             continue;
         }
+        // `GeomMesh` has the ghost follow the mesh detail setting (full or decimated) too.
         commands.spawn((
             Mesh3d(mesh.clone()),
             MeshMaterial3d(materials.reachable.clone()),
             Transform::from_scale(*scale),
             Visibility::Hidden,
             GhostGeom { geom: info.id },
+            GeomMesh { geom: info.id },
             SceneEntity,
         ));
     }

@@ -123,6 +123,11 @@ pub struct ViewArgs {
     /// Frames to render before the screenshot is taken.
     #[arg(long, default_value_t = 10)]
     pub frames: u32,
+    /// Meshes of MuJoCo mesh geoms: `full`, `lod` (the observation renderer's decimated meshes,
+    /// ~20x fewer triangles), or `auto` (lod on a software render adapter such as llvmpipe, full
+    /// on a GPU). L (or View > Decimated meshes) switches while running.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub meshes: state::MeshDetail,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -154,10 +159,7 @@ fn bundled_policy(task: &TaskConfig) -> PathBuf {
     } else {
         "lift_sac.safetensors"
     };
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("assets")
-        .join("policies")
-        .join(name)
+    crate::paths::data_file("assets/policies").join(name)
 }
 
 /// Builds the session: scene (falling back to the default with an error shown when the chosen
@@ -190,7 +192,7 @@ pub fn start_state(args: &ViewArgs) -> anyhow::Result<StartState> {
         .unwrap_or_else(|| default_configs_dir().join("task.toml"));
     let mut task = TaskConfig::load(&task_path)?;
     let reward_path = task.reward_path_or_default(args.reward.as_deref(), &task_path);
-    let mut reward = crate::cli::load_reward_for(&task, &reward_path)?;
+    let mut reward = crate::task::load_reward_for(&task, &reward_path)?;
     if args.driver == StartDriver::Policy || args.policy.is_some() {
         let path = args.policy.clone().unwrap_or_else(|| bundled_policy(&task));
         let probe = TaskEnv::new(scene.clone(), task.clone(), reward.clone());
@@ -325,7 +327,9 @@ impl PluginGroup for So101LabPlugins {
                 start_errors: Mutex::new(errors),
                 start_paused: self.args.paused,
             })
-            .add(scene_render::SceneRenderPlugin)
+            .add(scene_render::SceneRenderPlugin {
+                meshes: self.args.meshes,
+            })
             .add(ghost::GhostPlugin)
             .add(cameras::CameraPlugin { settings: camera })
             .add(overlays::OverlayPlugin { settings: overlays })
@@ -451,6 +455,7 @@ pub fn headless_app(args: &ViewArgs) -> anyhow::Result<App> {
         .init_resource::<GroupVisibility>()
         .init_resource::<OpenPanels>()
         .init_resource::<PlotHistory>()
+        .insert_resource(state::MeshDetailSettings::new(args.meshes))
         .add_plugins(replay::ReplayPlugin {
             episode: args.episode.clone(),
             recordings: args.record_dir.clone(),

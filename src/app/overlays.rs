@@ -142,17 +142,26 @@ fn draw_overlays(
     }
 }
 
-/// Swaps the materials of every non-plane geom between normal and x-ray.
+/// Swaps the materials of every non-plane geom between normal and x-ray, when x-ray is switched
+/// or the scene is rebuilt. Not merely when the settings were touched: the controls panel's
+/// checkboxes borrow them mutably every frame, and re-inserting every geom's material each frame
+/// re-extracts and re-specializes them all (CPU time a software renderer shares).
 fn apply_xray(
     settings: Res<OverlaySettings>,
     loaded: Res<LoadedScene>,
     materials: Res<GeomMaterials>,
     mut commands: Commands,
     q: Query<(Entity, &GeomVisual)>,
+    mut applied: Local<Option<(bool, u64)>>,
 ) {
     if !settings.is_changed() && !loaded.is_changed() {
         return;
     }
+    let state = (settings.xray, loaded.generation);
+    if *applied == Some(state) {
+        return;
+    }
+    *applied = Some(state);
     for (e, g) in &q {
         let Some(Some(standard)) = materials.standard.get(g.geom) else {
             continue;

@@ -1,6 +1,8 @@
 //! `SceneRenderPlugin`: spawns one entity per compiled geom (meshes and primitives straight from
 //! `mjModel`, with MJCF colours and lights) and moves them to the published poses every frame,
 //! interpolated between fixed steps. Rebuilt whenever [`LoadedScene`] changes generation.
+//! Mesh geoms draw MuJoCo's full meshes or the observation renderer's decimated ones
+//! ([`MeshDetailSettings`]: `view --meshes`, `auto` = decimated on a software adapter, L toggles).
 
 use std::f32::consts::FRAC_PI_2;
 
@@ -9,7 +11,10 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::materials::{GridMaterial, XrayMaterial};
-use super::state::{GroupVisibility, LatestSnapshot, LoadedScene, PreviousSnapshot, ViewSystems};
+use super::state::{
+    GroupVisibility, LatestSnapshot, LoadedScene, MeshDetail, MeshDetailSettings, PreviousSnapshot,
+    ViewSystems, is_software_adapter,
+};
 use crate::scene::visual::{GROUPS, GeomShape, LightKind, MeshData};
 
 /// MuJoCo is Z-up, Bevy Y-up: world_bevy = C * world_mujoco with C a -90 degree turn about X.
@@ -74,6 +79,14 @@ pub struct LightVisual {
 #[derive(Component, Debug, Clone, Copy)]
 pub struct SceneEntity;
 
+/// An entity drawing the MuJoCo mesh of geom `geom` (the geom itself or its ghost copy): its
+/// [`Mesh3d`] follows [`MeshDetailSettings`], full or decimated.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct GeomMesh {
+    /// Geom id.
+    pub geom: usize,
+}
+
 /// Per-geom material handles (normal and x-ray), kept to switch modes without rebuilding.
 #[derive(Resource, Debug, Default)]
 pub struct GeomMaterials {
@@ -81,17 +94,37 @@ pub struct GeomMaterials {
     pub standard: Vec<Option<Handle<StandardMaterial>>>,
     /// X-ray material per geom id.
     pub xray: Vec<Handle<XrayMaterial>>,
-    /// Mesh and scale per geom id (None for geoms not drawn), shared with the ghost arm.
+    /// Mesh and scale per geom id (None for geoms not drawn), shared with the ghost arm. MuJoCo
+    /// mesh geoms have their full mesh here.
     pub meshes: Vec<Option<(Handle<Mesh>, Vec3)>>,
+    /// The decimated mesh per geom id (Some for MuJoCo mesh geoms only): the observation
+    /// renderer's, from [`LoadedScene::lod_meshes`].
+    pub lod_meshes: Vec<Option<Handle<Mesh>>>,
+}
+
+impl GeomMaterials {
+    /// The mesh to draw for geom `geom`: the decimated one when `lod` and the geom has one.
+    pub fn mesh_for(&self, geom: usize, lod: bool) -> Option<Handle<Mesh>> {
+        let lod_mesh = self.lod_meshes.get(geom).cloned().flatten();
+        match lod_mesh {
+            Some(h) if lod => Some(h),
+            _ => self.meshes.get(geom)?.as_ref().map(|(h, _)| h.clone()),
+        }
+    }
 }
 
 /// Draws the compiled scene.
-pub struct SceneRenderPlugin;
+#[derive(Default)]
+pub struct SceneRenderPlugin {
+    /// Mesh detail at start (`view --meshes`).
+    pub meshes: MeshDetail,
+}
 
 impl Plugin for SceneRenderPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<GroupVisibility>()
             .init_resource::<GeomMaterials>()
+            .insert_resource(MeshDetailSettings::new(self.meshes))
             .configure_sets(
                 Update,
                 (
@@ -104,10 +137,16 @@ impl Plugin for SceneRenderPlugin {
             .add_systems(
                 Update,
                 (
+                    resolve_mesh_detail.before(ViewSystems::Spawn),
                     spawn_scene
                         .run_if(resource_changed::<LoadedScene>)
                         .in_set(ViewSystems::Spawn),
-                    (sync_geom_transforms, sync_lights, apply_group_visibility)
+                    (
+                        sync_geom_transforms,
+                        sync_lights,
+                        apply_group_visibility,
+                        apply_mesh_detail,
+                    )
                         .in_set(ViewSystems::SyncTransforms),
                 ),
             );
@@ -115,13 +154,22 @@ impl Plugin for SceneRenderPlugin {
 }
 
 fn mesh_of(data: &MeshData) -> Mesh {
+    triangle_mesh(&data.positions, &data.normals, &data.indices)
+}
+
+fn triangle_mesh(positions: &[[f32; 3]], normals: &[[f32; 3]], indices: &[u32]) -> Mesh {
     Mesh::new(
         PrimitiveTopology::TriangleList,
         RenderAssetUsages::RENDER_WORLD,
     )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone())
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone())
-    .with_inserted_indices(Indices::U32(data.indices.clone()))
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions.to_vec())
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals.to_vec())
+    .with_inserted_indices(Indices::U32(indices.to_vec()))
+}
+
+/// A decimated render mesh (the observation renderer's) as a Bevy mesh, in the mesh frame.
+fn lod_mesh_of(mesh: &crate::render::RenderMesh) -> Mesh {
+    triangle_mesh(&mesh.positions, &mesh.normals, &mesh.indices)
 }
 
 /// Bevy builds capsules, cylinders and planes around +Y; MuJoCo's axis is +Z.
@@ -185,19 +233,32 @@ pub fn spawn_scene(
     mut xray: ResMut<Assets<XrayMaterial>>,
     mut grid: ResMut<Assets<GridMaterial>>,
     mut materials: ResMut<GeomMaterials>,
+    detail: Option<Res<MeshDetailSettings>>,
 ) {
     for e in &old {
         commands.entity(e).despawn();
     }
     let v = &loaded.visuals;
+    let lod = detail.is_some_and(|d| d.lod());
     let mesh_handles: Vec<Handle<Mesh>> = v.meshes.iter().map(|m| meshes.add(mesh_of(m))).collect();
+    let lod_handles: Vec<Handle<Mesh>> = loaded
+        .lod_meshes
+        .iter()
+        .map(|m| meshes.add(lod_mesh_of(m)))
+        .collect();
     materials.standard.clear();
     materials.xray.clear();
     materials.meshes.clear();
+    materials.lod_meshes.clear();
     for g in &v.geoms {
         let [r, gg, b, a] = g.rgba;
         let colour = Color::srgba(r, gg, b, a);
         materials.xray.push(xray.add(XrayMaterial::tinted(colour)));
+        let lod_mesh = match g.shape {
+            GeomShape::Mesh { mesh } => lod_handles.get(mesh).cloned(),
+            _ => None,
+        };
+        materials.lod_meshes.push(lod_mesh.clone());
         let (mesh, scale) = match g.shape {
             GeomShape::Mesh { mesh } => match mesh_handles.get(mesh) {
                 Some(h) => (h.clone(), Vec3::ONE),
@@ -223,13 +284,20 @@ pub fn spawn_scene(
             collides: g.collides,
             scale,
         };
+        let drawn = match lod_mesh {
+            Some(h) if lod => h,
+            _ => mesh,
+        };
         let mut entity = commands.spawn((
-            Mesh3d(mesh),
+            Mesh3d(drawn),
             Transform::from_scale(scale),
             visual,
             SceneEntity,
             Name::new(g.name.clone()),
         ));
+        if matches!(g.shape, GeomShape::Mesh { .. }) {
+            entity.insert(GeomMesh { geom: g.id });
+        }
         if matches!(g.shape, GeomShape::Plane { .. }) {
             entity.insert(MeshMaterial3d(grid.add(GridMaterial::default())));
             materials.standard.push(None);
@@ -332,6 +400,46 @@ fn sync_lights(latest: Res<LatestSnapshot>, mut q: Query<(&LightVisual, &mut Tra
             Vec3::Y
         };
         *t = Transform::from_translation(pos).looking_to(dir, up);
+    }
+}
+
+/// Learns the render adapter once it exists (a window app only) and resolves `auto`.
+fn resolve_mesh_detail(
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
+    detail: Option<ResMut<MeshDetailSettings>>,
+) {
+    let (Some(adapter), Some(mut detail)) = (adapter, detail) else {
+        return;
+    };
+    if detail.adapter.is_some() {
+        return;
+    }
+    let device_type = format!("{:?}", adapter.device_type);
+    let software = is_software_adapter(&adapter.name, &device_type);
+    let summary = format!("{} ({device_type}, {:?})", adapter.name, adapter.backend);
+    detail.adapter_known(summary, software);
+}
+
+/// Points every [`GeomMesh`] entity at the full or the decimated mesh, when the setting changes
+/// and for entities spawned since.
+pub fn apply_mesh_detail(
+    detail: Option<Res<MeshDetailSettings>>,
+    materials: Res<GeomMaterials>,
+    mut q: Query<(Ref<GeomMesh>, &mut Mesh3d)>,
+) {
+    let Some(detail) = detail else {
+        return;
+    };
+    let lod = detail.lod();
+    for (g, mut mesh) in &mut q {
+        if !detail.is_changed() && !g.is_added() {
+            continue;
+        }
+        if let Some(want) = materials.mesh_for(g.geom, lod)
+            && mesh.0 != want
+        {
+            mesh.0 = want;
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! toggles. Keys are ignored while egui has keyboard focus (typing a seed must not reset).
 
 use super::state::{
-    CameraSettings, GroupVisibility, InputSystems, KeyCapture, LoadedScene, OpenPanels,
-    OverlaySettings, SPEEDS, SimClock, SimCommand, SimCommandQueue,
+    CameraSettings, GroupVisibility, InputSystems, KeyCapture, LoadedScene, MeshDetailSettings,
+    OpenPanels, OverlaySettings, SPEEDS, SimClock, SimCommand, SimCommandQueue,
 };
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
@@ -29,6 +29,7 @@ pub struct ShortcutTargets<'w> {
     panels: ResMut<'w, OpenPanels>,
     clock: Res<'w, SimClock>,
     loaded: Res<'w, LoadedScene>,
+    detail: Option<ResMut<'w, MeshDetailSettings>>,
 }
 
 /// Applies the viewer keys pressed this frame.
@@ -68,6 +69,11 @@ pub fn viewer_shortcuts(
             KeyCode::KeyP => t.panels.plots = !t.panels.plots,
             KeyCode::KeyV => t.panels.policy_view = !t.panels.policy_view,
             KeyCode::KeyK => t.panels.calibration = !t.panels.calibration,
+            KeyCode::KeyL => {
+                if let Some(detail) = t.detail.as_mut() {
+                    detail.toggle();
+                }
+            }
             _ => {}
         }
     }

@@ -91,10 +91,12 @@ pub fn render_mesh(model: &MjModel, m: usize, error_m: f64) -> Arc<RenderMesh> {
     } else {
         simplified(&verts, &faces, error_m as f32)
     });
-    if let Ok(mut c) = cache.lock() {
-        c.insert(key, Arc::clone(&mesh));
+    // Two threads that missed together both simplified; the first insert wins, so every caller
+    // shares one mesh (the app tells the observation renderer's meshes by pointer).
+    match cache.lock() {
+        Ok(mut c) => Arc::clone(c.entry(key).or_insert(mesh)),
+        Err(_) => mesh,
     }
-    mesh
 }
 
 /// MuJoCo's vertices of mesh `m` (one per position) and its faces as indices into them.

@@ -22,6 +22,7 @@ mod plane;
 pub mod preprocess;
 mod raster;
 mod scene;
+mod scratch;
 
 pub use camera::{CameraJitter, CameraModel, fit_points};
 pub use lod::RenderMesh;
@@ -193,7 +194,7 @@ pub struct Frame {
     /// [`SegClass`] per pixel, as its `u8`.
     pub class: Vec<u8>,
     target: raster::Target,
-    scratch: draw::Scratch,
+    scratch: scratch::Scratch,
 }
 
 impl Frame {
@@ -223,6 +224,19 @@ impl Frame {
         self.geom.hash(&mut h);
         h.finish()
     }
+}
+
+/// MuJoCo mesh `m` of `model` as the renderers draw it with simplification error `mesh_error_m`
+/// (metres; 0 = MuJoCo's full mesh; see [`RenderOptions::mesh_error_m`]): positions, normals and
+/// triangles in the mesh frame. Built once per mesh and error per process and shared, so a caller
+/// asking for a renderer's error gets the very triangles that renderer draws (the app's
+/// decimated meshes are the observation renderer's).
+pub fn render_mesh(
+    model: &mujoco_rs::prelude::MjModel,
+    m: usize,
+    mesh_error_m: f64,
+) -> Arc<RenderMesh> {
+    lod::render_mesh(model, m, mesh_error_m)
 }
 
 /// A renderer for one compiled model at one image size. Cheap to clone (shared static data);

@@ -301,3 +301,103 @@ pub enum InputSystems {
     /// The viewer's shortcuts.
     Shortcuts,
 }
+
+/// Which meshes the view draws for MuJoCo mesh geoms (`view --meshes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MeshDetail {
+    /// Decimated on a software (CPU) render adapter such as Mesa's llvmpipe, full otherwise.
+    #[default]
+    Auto,
+    /// MuJoCo's full meshes.
+    Full,
+    /// The observation renderer's decimated meshes (an order of magnitude fewer triangles).
+    Lod,
+}
+
+/// The mesh detail asked for, the one drawn, and the render adapter it was chosen for.
+#[derive(Resource, Debug, Clone, PartialEq, Default)]
+pub struct MeshDetailSettings {
+    /// What was asked for on the command line.
+    pub requested: MeshDetail,
+    /// Draw the decimated meshes; `None` while `auto` waits for the render adapter (full meshes
+    /// are drawn meanwhile). The toggle (L, View menu) sets it.
+    pub lod: Option<bool>,
+    /// The render adapter, once known: name, device type and backend.
+    pub adapter: Option<String>,
+    /// The render adapter draws in software (CPU).
+    pub software: bool,
+}
+
+impl MeshDetailSettings {
+    /// The settings for `requested` (`auto` resolves when the adapter is known).
+    pub fn new(requested: MeshDetail) -> Self {
+        Self {
+            requested,
+            lod: match requested {
+                MeshDetail::Auto => None,
+                MeshDetail::Full => Some(false),
+                MeshDetail::Lod => Some(true),
+            },
+            adapter: None,
+            software: false,
+        }
+    }
+
+    /// Whether the decimated meshes are drawn now.
+    pub fn lod(&self) -> bool {
+        self.lod.unwrap_or(false)
+    }
+
+    /// Switches between full and decimated meshes.
+    pub fn toggle(&mut self) {
+        self.lod = Some(!self.lod());
+    }
+
+    /// Records the render adapter; `auto` (not yet overridden by the toggle) takes the decimated
+    /// meshes on a software adapter.
+    pub fn adapter_known(&mut self, summary: String, software: bool) {
+        self.adapter = Some(summary);
+        self.software = software;
+        if self.lod.is_none() {
+            self.lod = Some(software);
+        }
+    }
+
+    /// One line for reports: what is drawn and why.
+    pub fn describe(&self) -> String {
+        let drawn = if self.lod() {
+            "lod (the observation renderer's decimated meshes)"
+        } else {
+            "full"
+        };
+        match self.requested {
+            MeshDetail::Auto if self.lod.is_some() && self.adapter.is_some() => format!(
+                "{drawn}, auto on a {} adapter",
+                if self.software {
+                    "software"
+                } else {
+                    "hardware"
+                }
+            ),
+            MeshDetail::Auto => format!("{drawn}, auto"),
+            MeshDetail::Full | MeshDetail::Lod => format!("{drawn}, asked for"),
+        }
+    }
+}
+
+/// Whether a render adapter draws in software: wgpu reports it as a CPU device (Mesa's llvmpipe
+/// and lavapipe, SwiftShader, WARP), or its name says so. `device_type` is the `Debug` form of
+/// wgpu's `DeviceType` (Bevy does not re-export the enum).
+pub fn is_software_adapter(name: &str, device_type: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    device_type == "Cpu"
+        || [
+            "llvmpipe",
+            "lavapipe",
+            "softpipe",
+            "swiftshader",
+            "basic render",
+        ]
+        .iter()
+        .any(|s| name.contains(s))
+}

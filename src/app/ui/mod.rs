@@ -65,7 +65,7 @@ impl Plugin for UiShellPlugin {
 }
 
 /// Keys shown in the help window: (key, action).
-pub const KEY_HELP: [(&str, &str); 17] = [
+pub const KEY_HELP: [(&str, &str); 18] = [
     ("Space", "pause / run"),
     ("Right arrow", "one env step (pauses)"),
     ("Backspace", "reset the episode"),
@@ -84,6 +84,10 @@ pub const KEY_HELP: [(&str, &str); 17] = [
     ("P", "policy plots"),
     ("V", "policy view (what the policy receives)"),
     ("K", "TCP and camera calibration"),
+    (
+        "L",
+        "meshes: full / decimated (the observation renderer's, for software rendering)",
+    ),
     ("Alt + click", "read a mesh point (calibration window open)"),
     ("F1", "this help"),
 ];
@@ -117,6 +121,7 @@ pub struct ShellState<'w> {
     pub(super) timeline_queue: ResMut<'w, TimelineQueue>,
     pub(super) recordings: Res<'w, RecordingsDir>,
     pub(super) teleop: ResMut<'w, super::state::TeleopState>,
+    pub(super) detail: Option<ResMut<'w, super::state::MeshDetailSettings>>,
 }
 
 fn shell_ui(
@@ -253,6 +258,7 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
             ui.checkbox(&mut s.panels.triage, "Failure triage");
             ui.checkbox(&mut s.panels.calibration, "TCP and camera calibration (K)");
             ui.checkbox(&mut s.overlays.legend, "Legend");
+            mesh_detail_ui(ui, s);
         });
         if ui.button("Help (F1)").clicked() {
             s.panels.help = !s.panels.help;
@@ -265,6 +271,32 @@ fn menu_bar(ui: &mut egui::Ui, s: &mut ShellState) {
             .map_or_else(|| "default scene".to_owned(), |p| p.display().to_string());
         ui.label(egui::RichText::new(scene).weak());
     });
+}
+
+/// The full / decimated mesh switch (L), with what each draws.
+fn mesh_detail_ui(ui: &mut egui::Ui, s: &mut ShellState) {
+    let Some(detail) = s.detail.as_mut() else {
+        return;
+    };
+    let (full, lod) = (
+        s.loaded.mesh_triangles(false),
+        s.loaded.mesh_triangles(true),
+    );
+    let mut on = detail.lod();
+    let hover = format!(
+        "full: {full} mesh triangles; decimated: {lod} (the observation renderer's meshes). \
+         Now: {}; adapter: {}",
+        detail.describe(),
+        detail.adapter.as_deref().unwrap_or("unknown")
+    );
+    // Written only on a click: a mutable borrow every frame would count as a change.
+    if ui
+        .checkbox(&mut on, "Decimated meshes (L)")
+        .on_hover_text(hover)
+        .changed()
+    {
+        detail.lod = Some(on);
+    }
 }
 
 fn open_scene_dialog(dialogs: &DialogResults) {

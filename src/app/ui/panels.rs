@@ -310,8 +310,13 @@ pub(super) fn hud_ui(ctx: &egui::Context, free: egui::Rect, s: &ShellState) {
                     session.env().steps(),
                     session.episode_return()
                 ));
+                let meshes = if s.detail.as_ref().is_some_and(|d| d.lod()) {
+                    "   decimated meshes"
+                } else {
+                    ""
+                };
                 ui.monospace(format!(
-                    "view {}   F1 help",
+                    "view {}{meshes}   F1 help",
                     mode_label(&s.cameras.mode, &s.loaded)
                 ));
             });
