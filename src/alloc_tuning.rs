@@ -4,7 +4,7 @@
 //! glibc's defaults many of them are served by fresh `mmap`s or trimmed back to the kernel on
 //! free, so every update page-faults the same memory in again. Keeping them on the heap (a fixed
 //! 32 MB mmap threshold, trimming only above 1 GB free) made the one-thread update ~15% faster
-//! here (README, "SAC", `bench sac`).
+//! here (docs/benchmarks.md, `bench sac`).
 
 /// Applies the settings; `main` calls it once at start-up for every command (the app too: its
 /// resident memory then stays higher after a spike, which is harmless). A no-op off glibc.

@@ -9,7 +9,7 @@ Usage: mujoco_render_bench.py SCENE.xml STATES.json --camera wrist --size 84x84 
 STATES.json holds a list of qpos vectors (the model's nq values each).
 With --dump OUT.rgb it renders each state once instead (shadows, reflections and skybox off)
 and writes the frames as raw RGB bytes, row 0 at the top: the reference images the test
-tests/render_vs_mujoco.rs compares the software renderer with.
+tests/it/render_vs_mujoco.rs compares the software renderer with.
 """
 import argparse
 import json
