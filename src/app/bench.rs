@@ -54,6 +54,8 @@ pub struct ViewBench {
     pub meshes: String,
     /// Triangles of the MuJoCo mesh geoms per view at that detail.
     pub mesh_triangles: usize,
+    /// The `view` arguments added after `--`.
+    pub view_args: Vec<String>,
 }
 
 fn measure(
@@ -112,13 +114,15 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// Runs the benchmark with `meshes` (the `view --meshes` setting) and prints the result.
+/// Runs the benchmark with `meshes` (the `view --meshes` setting) and any more `view` arguments,
+/// and prints the result.
 pub fn run(
     json: bool,
     frames: u32,
     warmup: u32,
     size: &str,
     meshes: super::state::MeshDetail,
+    view_args: &[String],
 ) -> anyhow::Result<()> {
     use clap::Parser;
     #[derive(Parser)]
@@ -126,7 +130,11 @@ pub fn run(
         #[command(flatten)]
         view: ViewArgs,
     }
-    let mut args = Wrapper::try_parse_from(["view", "--size", size])?.view;
+    let argv = ["view", "--size", size]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(view_args.iter().cloned());
+    let mut args = Wrapper::try_parse_from(argv)?.view;
     args.meshes = meshes;
     let mut app = super::build_app(&args)?;
     let shared = Shared(std::sync::Arc::new(std::sync::Mutex::new(FrameTimes {
@@ -168,6 +176,7 @@ pub fn run(
         software_adapter,
         meshes,
         mesh_triangles,
+        view_args: view_args.to_vec(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);

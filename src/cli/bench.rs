@@ -62,6 +62,10 @@ pub enum BenchCommand {
         /// ones) or auto (lod on a software render adapter).
         #[arg(long, value_enum, default_value = "auto")]
         meshes: crate::app::state::MeshDetail,
+        /// More `view` arguments after `--`, to split the frame time (e.g. `-- --no-ui`,
+        /// `-- --pip none`).
+        #[arg(last = true, value_name = "VIEW_ARGS")]
+        view_args: Vec<String>,
     },
     /// Wrist-camera frames/s of the headless renderer at 84x84, 128x128 and 640x480, one env and
     /// a batch of envs.
@@ -123,7 +127,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             warmup,
             size,
             meshes,
-        } => crate::app::bench::run(json, frames, warmup, &size, meshes),
+            view_args,
+        } => crate::app::bench::run(json, frames, warmup, &size, meshes, &view_args),
         BenchCommand::Env {
             json,
             steps,
