@@ -485,7 +485,7 @@ impl Analysis {
                 }
                 let dir = self
                     .files
-                    .get(&e.from[..k].to_vec())
+                    .get(&e.from[..k])
                     .map_or_else(|| e.from[..k].join("/"), |f| child_dir(f));
                 add(out.entry(dir).or_default(), &e.from[k], &to[k], e);
             }
