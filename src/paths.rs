@@ -117,22 +117,23 @@ fn find_data_root() -> (PathBuf, DataSource) {
     if !force_embedded && running_from_build_folder() && is_data_root(build_checkout()) {
         return (build_checkout().to_owned(), DataSource::Checkout);
     }
-    match unpack_embedded(&embedded_parent()) {
+    match unpack_embedded_anywhere() {
         Ok(dir) => (dir, DataSource::Embedded),
         Err(e) => {
-            // Fall back to the system temp folder (a home that is read-only, or none at all).
-            match unpack_embedded(&user_temp_dir()) {
-                Ok(dir) => (dir, DataSource::Embedded),
-                Err(e2) => {
-                    eprintln!(
-                        "error: cannot unpack so101-lab's bundled data ({e}; then {e2}); set \
-                         {DATA_VAR} to a folder holding configs/ and assets/"
-                    );
-                    (build_checkout().to_owned(), DataSource::Unavailable)
-                }
-            }
+            eprintln!(
+                "error: cannot unpack so101-lab's bundled data ({e}); set {DATA_VAR} to a \
+                 folder holding configs/ and assets/"
+            );
+            (build_checkout().to_owned(), DataSource::Unavailable)
         }
     }
+}
+
+/// The embedded data unpacked into the user's data folder, else (a home that is read-only, or
+/// none at all) into the user's temp folder.
+fn unpack_embedded_anywhere() -> Result<PathBuf, String> {
+    unpack_embedded(&embedded_parent())
+        .or_else(|e| unpack_embedded(&user_temp_dir()).map_err(|e2| format!("{e}; then {e2}")))
 }
 
 /// Whether this executable lies in a cargo build folder (`target/debug/`, or its `deps/` for
@@ -298,8 +299,7 @@ pub fn tool_file(rel: &str) -> PathBuf {
     if in_checkout.is_file() {
         return in_checkout;
     }
-    unpack_embedded(&embedded_parent())
-        .or_else(|_| unpack_embedded(&user_temp_dir()))
+    unpack_embedded_anywhere()
         .map(|d| d.join(rel))
         .unwrap_or(in_root)
 }

@@ -71,14 +71,7 @@ fn measure(
         return;
     };
     if times.adapter.is_none() {
-        times.adapter = adapter.map(|a| {
-            let device_type = format!("{:?}", a.device_type);
-            let software = super::state::is_software_adapter(&a.name, &device_type);
-            (
-                format!("{} ({device_type}, {:?})", a.name, a.backend),
-                software,
-            )
-        });
+        times.adapter = adapter.map(|a| super::state::describe_adapter(&a));
     }
     if let (Some(d), Some(l)) = (&detail, &loaded)
         && (times.meshes.is_none() || d.is_changed() || l.is_changed())

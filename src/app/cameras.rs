@@ -125,9 +125,7 @@ fn spawn_cameras(
     // no HDR) and copies all of it to the window, so the main view's own copy of its viewport is
     // redundant (Bevy's `CameraOutputMode::Skip` case). Dropped on a software adapter, where
     // every full-screen pass is CPU time; a GPU keeps today's setup.
-    let software = adapter.is_some_and(|a| {
-        super::state::is_software_adapter(&a.name, &format!("{:?}", a.device_type))
-    });
+    let software = adapter.is_some_and(|a| super::state::describe_adapter(&a).1);
     let main_output = if software {
         CameraOutputMode::Skip
     } else {

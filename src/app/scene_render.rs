@@ -13,7 +13,7 @@ use bevy::prelude::*;
 use super::materials::{GridMaterial, XrayMaterial};
 use super::state::{
     GroupVisibility, LatestSnapshot, LoadedScene, MeshDetail, MeshDetailSettings, PreviousSnapshot,
-    ViewSystems, is_software_adapter,
+    ViewSystems, describe_adapter,
 };
 use crate::scene::visual::{GROUPS, GeomShape, LightKind, MeshData};
 
@@ -414,9 +414,7 @@ fn resolve_mesh_detail(
     if detail.adapter.is_some() {
         return;
     }
-    let device_type = format!("{:?}", adapter.device_type);
-    let software = is_software_adapter(&adapter.name, &device_type);
-    let summary = format!("{} ({device_type}, {:?})", adapter.name, adapter.backend);
+    let (summary, software) = describe_adapter(&adapter);
     detail.adapter_known(summary, software);
 }
 

@@ -68,7 +68,9 @@ fn bounding_sphere(positions: &[[f32; 3]]) -> ([f32; 3], f32) {
 }
 
 /// The mesh `m` of `model` for drawing: full resolution when `error_m` is 0, else simplified
-/// until the surface moves by at most `error_m` metres. Cached per process.
+/// until the surface moves by at most `error_m` metres. Cached per process and shared, so a
+/// caller asking for a renderer's error gets the very triangles that renderer draws (the app's
+/// decimated meshes are the observation renderer's).
 pub fn render_mesh(model: &MjModel, m: usize, error_m: f64) -> Arc<RenderMesh> {
     static CACHE: OnceLock<Mutex<HashMap<u64, Arc<RenderMesh>>>> = OnceLock::new();
     let (verts, faces) = welded(model, m);

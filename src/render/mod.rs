@@ -25,7 +25,7 @@ mod scene;
 mod scratch;
 
 pub use camera::{CameraJitter, CameraModel, fit_points};
-pub use lod::RenderMesh;
+pub use lod::{RenderMesh, render_mesh};
 pub use look::{Appearance, Pattern, Surface};
 
 use std::sync::Arc;
@@ -224,19 +224,6 @@ impl Frame {
         self.geom.hash(&mut h);
         h.finish()
     }
-}
-
-/// MuJoCo mesh `m` of `model` as the renderers draw it with simplification error `mesh_error_m`
-/// (metres; 0 = MuJoCo's full mesh; see [`RenderOptions::mesh_error_m`]): positions, normals and
-/// triangles in the mesh frame. Built once per mesh and error per process and shared, so a caller
-/// asking for a renderer's error gets the very triangles that renderer draws (the app's
-/// decimated meshes are the observation renderer's).
-pub fn render_mesh(
-    model: &mujoco_rs::prelude::MjModel,
-    m: usize,
-    mesh_error_m: f64,
-) -> Arc<RenderMesh> {
-    lod::render_mesh(model, m, mesh_error_m)
 }
 
 /// A renderer for one compiled model at one image size. Cheap to clone (shared static data);

@@ -223,13 +223,21 @@ pub struct PlaceInput {
     pub cube_speed: f64,
 }
 
+/// Hand-built place states for the tests of the predicate (here) and of the place reward.
 #[cfg(test)]
-mod tests {
+pub(super) mod fixture {
     use super::*;
 
-    const REST: f64 = 0.015;
+    /// The cube's resting height, m.
+    pub(in crate::task) const REST: f64 = 0.015;
 
-    fn state(cube: [f64; 3], gripper_q: f64, pad_contact: bool, tilt_deg: f64) -> PlaceState {
+    /// A state with the target at (0.30, 0.10).
+    pub(in crate::task) fn state(
+        cube: [f64; 3],
+        gripper_q: f64,
+        pad_contact: bool,
+        tilt_deg: f64,
+    ) -> PlaceState {
         PlaceState {
             cube: Vector3::from(cube),
             rest_z: REST,
@@ -239,6 +247,12 @@ mod tests {
             pad_contact,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{REST, state};
+    use super::*;
 
     #[test]
     fn predicate_on_hand_built_states() {

@@ -539,23 +539,9 @@ mod tests {
 
 #[cfg(test)]
 mod place_tests {
-    use nalgebra::Vector3;
-
     use super::*;
+    use crate::task::place::fixture::{REST, state};
     use crate::task::place::{PlaceState, TargetConfig};
-
-    const REST: f64 = 0.015;
-
-    fn state(cube: [f64; 3], gripper_q: f64, pad_contact: bool, tilt_deg: f64) -> PlaceState {
-        PlaceState {
-            cube: Vector3::from(cube),
-            rest_z: REST,
-            tilt_deg,
-            target: [0.30, 0.10],
-            gripper_q,
-            pad_contact,
-        }
-    }
 
     fn input(tcp_cube: f64, grasping: bool, success: bool, s: PlaceState) -> RewardInput {
         RewardInput {

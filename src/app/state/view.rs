@@ -385,6 +385,17 @@ impl MeshDetailSettings {
     }
 }
 
+/// The render adapter as one line, name (device type, backend), and whether it draws in
+/// software: what `auto` mesh detail, the cameras and `bench view` all go by.
+pub fn describe_adapter(info: &bevy::render::renderer::RenderAdapterInfo) -> (String, bool) {
+    let device_type = format!("{:?}", info.device_type);
+    let software = is_software_adapter(&info.name, &device_type);
+    (
+        format!("{} ({device_type}, {:?})", info.name, info.backend),
+        software,
+    )
+}
+
 /// Whether a render adapter draws in software: wgpu reports it as a CPU device (Mesa's llvmpipe
 /// and lavapipe, SwiftShader, WARP), or its name says so. `device_type` is the `Debug` form of
 /// wgpu's `DeviceType` (Bevy does not re-export the enum).
