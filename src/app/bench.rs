@@ -25,6 +25,36 @@ struct FrameTimes {
     /// (when measuring started, env steps then), and the env step period.
     steps_start: Option<(Instant, u64)>,
     steps_rtf: f64,
+    /// Render pass times (`--passes`), read once the last frame is measured.
+    passes: Vec<PassTime>,
+}
+
+/// One render pass's time per frame, averaged over Bevy's diagnostic history (its last 20
+/// frames). On llvmpipe the GPU times miss most of the work: it rasterises a pass after the
+/// timestamp that ends it is written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PassTime {
+    /// Bevy's diagnostic path, e.g. `render/main_opaque_pass_3d/elapsed_gpu`.
+    pub path: String,
+    /// Mean milliseconds per frame.
+    pub ms: f64,
+}
+
+/// `bench view`'s own options; the `view` arguments come separately.
+#[derive(Debug, Clone)]
+pub struct ViewBenchArgs {
+    /// Print JSON.
+    pub json: bool,
+    /// Frames measured.
+    pub frames: u32,
+    /// Frames skipped first.
+    pub warmup: u32,
+    /// Window size, WIDTHxHEIGHT.
+    pub size: String,
+    /// `view --meshes`.
+    pub meshes: super::state::MeshDetail,
+    /// Time each render pass.
+    pub passes: bool,
 }
 
 /// Result of a view benchmark.
@@ -56,8 +86,12 @@ pub struct ViewBench {
     pub mesh_triangles: usize,
     /// The `view` arguments added after `--`.
     pub view_args: Vec<String>,
+    /// Render pass times, slowest first (`--passes`; empty without it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passes: Vec<PassTime>,
 }
 
+#[allow(clippy::too_many_arguments, reason = "one Bevy system's resources")]
 fn measure(
     shared: Res<Shared>,
     mut exit: MessageWriter<AppExit>,
@@ -66,6 +100,7 @@ fn measure(
     adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
     detail: Option<Res<super::state::MeshDetailSettings>>,
     loaded: Option<Res<super::state::LoadedScene>>,
+    diagnostics: Option<Res<bevy::diagnostic::DiagnosticsStore>>,
 ) {
     let Ok(mut times) = shared.0.lock() else {
         return;
@@ -96,6 +131,22 @@ fn measure(
     }
     times.last = Some(now);
     if times.samples_ms.len() >= times.frames as usize {
+        if let Some(d) = diagnostics {
+            times.passes = d
+                .iter()
+                .filter(|d| {
+                    let p = d.path().as_str();
+                    p.starts_with("render/") && p.contains("/elapsed_")
+                })
+                .filter_map(|d| {
+                    Some(PassTime {
+                        path: d.path().as_str().to_owned(),
+                        ms: d.average()?,
+                    })
+                })
+                .collect();
+            times.passes.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        }
         exit.write(AppExit::Success);
     }
 }
@@ -109,27 +160,31 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Runs the benchmark with `meshes` (the `view --meshes` setting) and any more `view` arguments,
 /// and prints the result.
-pub fn run(
-    json: bool,
-    frames: u32,
-    warmup: u32,
-    size: &str,
-    meshes: super::state::MeshDetail,
-    view_args: &[String],
-) -> anyhow::Result<()> {
+pub fn run(opts: &ViewBenchArgs, view_args: &[String]) -> anyhow::Result<()> {
+    let ViewBenchArgs {
+        json,
+        frames,
+        warmup,
+        ref size,
+        meshes,
+        passes,
+    } = *opts;
     use clap::Parser;
     #[derive(Parser)]
     struct Wrapper {
         #[command(flatten)]
         view: ViewArgs,
     }
-    let argv = ["view", "--size", size]
+    let argv = ["view", "--size", size.as_str()]
         .into_iter()
         .map(str::to_owned)
         .chain(view_args.iter().cloned());
     let mut args = Wrapper::try_parse_from(argv)?.view;
     args.meshes = meshes;
     let mut app = super::build_app(&args)?;
+    if passes {
+        app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
+    }
     let shared = Shared(std::sync::Arc::new(std::sync::Mutex::new(FrameTimes {
         warmup,
         frames: frames.max(1),
@@ -157,7 +212,7 @@ pub fn run(
     s.sort_by(f64::total_cmp);
     let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
     let r = ViewBench {
-        size: size.to_owned(),
+        size: size.clone(),
         frames: s.len(),
         mean_ms: mean,
         p50_ms: percentile(&s, 0.5),
@@ -170,6 +225,7 @@ pub fn run(
         meshes,
         mesh_triangles,
         view_args: view_args.to_vec(),
+        passes: times.passes.clone(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -192,6 +248,9 @@ pub fn run(
             r.meshes,
             r.mesh_triangles
         );
+        for p in &r.passes {
+            println!("  {:>8.2} ms  {}", p.ms, p.path);
+        }
     }
     Ok(())
 }

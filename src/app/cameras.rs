@@ -356,6 +356,8 @@ fn place_pip_camera(
     settings: Res<CameraSettings>,
     snap: Res<LatestSnapshot>,
     loaded: Res<LoadedScene>,
+    soft: Option<Res<super::soft_render::SoftRenderState>>,
+    mut frame: Local<u32>,
     mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<PipCamera>>,
 ) {
     let Ok((mut t, mut proj, mut camera)) = cam.single_mut() else {
@@ -365,7 +367,14 @@ fn place_pip_camera(
         camera.is_active = false;
         return;
     };
-    camera.is_active = true;
+    // An inactive camera leaves its target image as it was, so the picture holds between draws.
+    let every = if soft.is_some_and(|s| s.active) {
+        super::soft_render::PIP_EVERY
+    } else {
+        1
+    };
+    camera.is_active = (*frame).is_multiple_of(every);
+    *frame = frame.wrapping_add(1);
     *t = transform;
     *proj = perspective(fovy);
 }

@@ -24,6 +24,7 @@ pub mod replay;
 pub mod scene_render;
 pub mod shortcuts;
 pub mod sim_plugin;
+pub mod soft_render;
 pub mod state;
 pub mod teleop;
 pub mod triage;
@@ -128,6 +129,11 @@ pub struct ViewArgs {
     /// on a GPU). L (or View > Decimated meshes) switches while running.
     #[arg(long, value_enum, default_value = "auto")]
     pub meshes: state::MeshDetail,
+    /// Settings for a software render adapter: the picture-in-picture drawn every third frame,
+    /// and a cheaper UI shader. `auto` applies them on a software adapter such as llvmpipe only;
+    /// `on` and `off` force them, to compare.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub soft_render: soft_render::SoftRender,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -425,6 +431,9 @@ pub fn build_app(args: &ViewArgs) -> anyhow::Result<App> {
     .add_plugins(So101LabPlugins {
         start: Mutex::new(Some(start)),
         args: args.clone(),
+    })
+    .add_plugins(soft_render::SoftwareRenderPlugin {
+        requested: args.soft_render,
     })
     .add_systems(Update, fit_window_to_monitor);
     Ok(app)

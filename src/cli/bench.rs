@@ -62,6 +62,10 @@ pub enum BenchCommand {
         /// ones) or auto (lod on a software render adapter).
         #[arg(long, value_enum, default_value = "auto")]
         meshes: crate::app::state::MeshDetail,
+        /// Also time each render pass (GPU timestamps where the adapter has them, else the CPU
+        /// time spent encoding it), to see where a frame goes.
+        #[arg(long)]
+        passes: bool,
         /// More `view` arguments after `--`, to split the frame time (e.g. `-- --no-ui`,
         /// `-- --pip none`).
         #[arg(last = true, value_name = "VIEW_ARGS")]
@@ -127,8 +131,19 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             warmup,
             size,
             meshes,
+            passes,
             view_args,
-        } => crate::app::bench::run(json, frames, warmup, &size, meshes, &view_args),
+        } => crate::app::bench::run(
+            &crate::app::bench::ViewBenchArgs {
+                json,
+                frames,
+                warmup,
+                size,
+                meshes,
+                passes,
+            },
+            &view_args,
+        ),
         BenchCommand::Env {
             json,
             steps,

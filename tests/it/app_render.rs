@@ -224,3 +224,86 @@ fn bad_scene_and_policy_are_reported_not_fatal() {
     // The default scene is shown instead.
     assert!(count(&r.image, is_arm_yellow) > 300, "no scene was drawn");
 }
+
+/// `view --soft-render on` swaps egui's shader for one with polynomial sRGB curves: the panels
+/// must look the same as with bevy_egui's own (`off`), apart from the HUD's frame-rate text.
+#[test]
+fn soft_render_ui_shader_draws_the_panels_in_the_same_colours() {
+    let args = ["--driver", "hold", "--paused", "--pip", "none"];
+    let on = render(
+        "soft_on",
+        &args
+            .iter()
+            .copied()
+            .chain(["--soft-render", "on"])
+            .collect::<Vec<_>>(),
+    );
+    let off = render(
+        "soft_off",
+        &args
+            .iter()
+            .copied()
+            .chain(["--soft-render", "off"])
+            .collect::<Vec<_>>(),
+    );
+    let (mut sum, mut far, mut panel) = (0u64, 0usize, 0usize);
+    for (a, b) in on.image.pixels().zip(off.image.pixels()) {
+        let d = (0..3)
+            .map(|c| (a.0[c] as i32 - b.0[c] as i32).unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        sum += u64::from(d);
+        far += usize::from(d > 24);
+        // egui's dark panel fill.
+        panel += usize::from(a.0.iter().all(|&c| c < 60));
+    }
+    let n = (W * H) as f64;
+    let mean = sum as f64 / n;
+    println!("mean |diff| {mean:.2}/255, {far} pixels differ by > 24, panel pixels {panel}");
+    assert!(
+        panel as f64 > 0.2 * n,
+        "the panels are not drawn ({panel} dark pixels):\n{}",
+        on.stderr
+    );
+    assert!(mean < 0.75, "mean difference {mean:.2}/255:\n{}", on.stderr);
+    assert!(
+        (far as f64) < 0.01 * n,
+        "{far} pixels differ by more than 24/255"
+    );
+}
+
+/// `bench view --passes`: frame times, the adapter, the `view` arguments after `--`, and Bevy's
+/// per-pass render timings, as JSON.
+#[test]
+fn bench_view_reports_frame_times_and_render_passes() {
+    let output = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_so101-lab"))
+        .args(["bench", "view", "--json", "--passes", "--frames", "6"])
+        .args(["--warmup", "2", "--size", "320x240", "--", "--pip", "none"])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .expect("xvfb-run runs (tools/setup.sh installs it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench view failed:\n{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{stderr}"));
+    assert_eq!(v["frames"], 6);
+    assert_eq!(v["size"], "320x240");
+    assert_eq!(v["view_args"], serde_json::json!(["--pip", "none"]));
+    let mean = v["mean_ms"].as_f64().expect("mean_ms");
+    assert!(mean > 0.0 && (v["fps"].as_f64().unwrap_or(0.0) - 1e3 / mean).abs() < 1e-6);
+    assert!(!v["adapter"].as_str().unwrap_or("").is_empty());
+    let passes = v["passes"].as_array().expect("passes with --passes");
+    assert!(
+        passes.iter().any(|p| p["path"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("render/main_opaque_pass_3d/elapsed_"))),
+        "no main pass timing: {passes:?}"
+    );
+    assert!(
+        passes
+            .iter()
+            .all(|p| p["ms"].as_f64().is_some_and(|ms| ms >= 0.0))
+    );
+}
