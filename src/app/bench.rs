@@ -40,21 +40,33 @@ pub struct PassTime {
     pub ms: f64,
 }
 
-/// `bench view`'s own options; the `view` arguments come separately.
-#[derive(Debug, Clone)]
+/// `bench view`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ViewBenchArgs {
     /// Print JSON.
+    #[arg(long)]
     pub json: bool,
-    /// Frames measured.
+    /// Frames measured (after the warm-up).
+    #[arg(long, default_value_t = 200)]
     pub frames: u32,
-    /// Frames skipped first.
+    /// Frames skipped before measuring.
+    #[arg(long, default_value_t = 30)]
     pub warmup: u32,
     /// Window size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720")]
     pub size: String,
-    /// `view --meshes`.
+    /// Meshes drawn, as `view --meshes`: full, lod (the observation renderer's decimated
+    /// ones) or auto (lod on a software render adapter).
+    #[arg(long, value_enum, default_value = "auto")]
     pub meshes: super::state::MeshDetail,
-    /// Time each render pass.
+    /// Also time each render pass (GPU timestamps where the adapter has them, else the CPU
+    /// time spent encoding it), to see where a frame goes.
+    #[arg(long)]
     pub passes: bool,
+    /// More `view` arguments after `--`, to split the frame time (e.g. `-- --no-ui`,
+    /// `-- --pip none`).
+    #[arg(last = true, value_name = "VIEW_ARGS")]
+    pub view_args: Vec<String>,
 }
 
 /// Result of a view benchmark.
@@ -160,7 +172,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Runs the benchmark with `meshes` (the `view --meshes` setting) and any more `view` arguments,
 /// and prints the result.
-pub fn run(opts: &ViewBenchArgs, view_args: &[String]) -> anyhow::Result<()> {
+pub fn run(opts: &ViewBenchArgs) -> anyhow::Result<()> {
     let ViewBenchArgs {
         json,
         frames,
@@ -168,6 +180,7 @@ pub fn run(opts: &ViewBenchArgs, view_args: &[String]) -> anyhow::Result<()> {
         ref size,
         meshes,
         passes,
+        ref view_args,
     } = *opts;
     use clap::Parser;
     #[derive(Parser)]

@@ -356,7 +356,7 @@ fn place_pip_camera(
     settings: Res<CameraSettings>,
     snap: Res<LatestSnapshot>,
     loaded: Res<LoadedScene>,
-    soft: Option<Res<super::soft_render::SoftRenderState>>,
+    soft: Option<Res<super::state::SoftRenderState>>,
     mut frame: Local<u32>,
     mut cam: Query<(&mut Transform, &mut Projection, &mut Camera), With<PipCamera>>,
 ) {
@@ -369,7 +369,7 @@ fn place_pip_camera(
     };
     // An inactive camera leaves its target image as it was, so the picture holds between draws.
     let every = if soft.is_some_and(|s| s.active) {
-        super::soft_render::PIP_EVERY
+        super::state::PIP_EVERY
     } else {
         1
     };

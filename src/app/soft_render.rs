@@ -3,13 +3,15 @@
 //!
 //! Measured with `bench view` on llvmpipe (docs/benchmarks.md), where every shaded pixel and
 //! every camera is CPU time on the same cores as physics: the wrist picture-in-picture is a
-//! second 3D render of the scene, so it is drawn every [`PIP_EVERY`]th frame (the image stays
+//! second 3D render of the scene, so it is drawn every [`super::state::PIP_EVERY`]th frame (the image stays
 //! between); and egui's fragment shader evaluates the exact sRGB curve with six `pow`s per
 //! fragment over every panel pixel, so a polynomial fit replaces it. A GPU keeps the defaults.
 
 use bevy::prelude::*;
 use bevy::render::RenderApp;
 use bevy::render::renderer::RenderAdapterInfo;
+
+use super::state::SoftRenderState;
 
 /// When the software-adapter settings apply (`view --soft-render`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -34,18 +36,6 @@ impl SoftRender {
     }
 }
 
-/// Whether the software-adapter settings are in force, and for which adapter.
-#[derive(Resource, Debug, Clone, PartialEq, Eq)]
-pub struct SoftRenderState {
-    /// What was asked for.
-    pub requested: SoftRender,
-    /// They apply (the picture-in-picture at a third of the frame rate, the cheap UI shader).
-    pub active: bool,
-}
-
-/// With the settings in force, the picture-in-picture camera renders once every this many frames.
-pub const PIP_EVERY: u32 = 3;
-
 /// Adds the software-adapter settings; [`SoftRenderState`] is known once the renderer is.
 pub struct SoftwareRenderPlugin {
     /// `view --soft-render`.
@@ -63,10 +53,7 @@ impl Plugin for SoftwareRenderPlugin {
             .and_then(|r| r.world().get_resource::<RenderAdapterInfo>())
             .is_some_and(|a| super::state::describe_adapter(a).1);
         let active = self.requested.applies(software);
-        app.insert_resource(SoftRenderState {
-            requested: self.requested,
-            active,
-        });
+        app.insert_resource(SoftRenderState { active });
     }
 }
 

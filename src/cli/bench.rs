@@ -45,32 +45,7 @@ pub enum BenchCommand {
     /// Frame time of the app with physics running (renders a window; under xvfb-run without a
     /// display).
     #[cfg(feature = "app")]
-    View {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Frames measured (after the warm-up).
-        #[arg(long, default_value_t = 200)]
-        frames: u32,
-        /// Frames skipped before measuring.
-        #[arg(long, default_value_t = 30)]
-        warmup: u32,
-        /// Window size, WIDTHxHEIGHT.
-        #[arg(long, default_value = "1280x720")]
-        size: String,
-        /// Meshes drawn, as `view --meshes`: full, lod (the observation renderer's decimated
-        /// ones) or auto (lod on a software render adapter).
-        #[arg(long, value_enum, default_value = "auto")]
-        meshes: crate::app::state::MeshDetail,
-        /// Also time each render pass (GPU timestamps where the adapter has them, else the CPU
-        /// time spent encoding it), to see where a frame goes.
-        #[arg(long)]
-        passes: bool,
-        /// More `view` arguments after `--`, to split the frame time (e.g. `-- --no-ui`,
-        /// `-- --pip none`).
-        #[arg(last = true, value_name = "VIEW_ARGS")]
-        view_args: Vec<String>,
-    },
+    View(crate::app::bench::ViewBenchArgs),
     /// Wrist-camera frames/s of the headless renderer at 84x84, 128x128 and 640x480, one env and
     /// a batch of envs.
     Render {
@@ -125,25 +100,7 @@ fn print_report<T: serde::Serialize + std::fmt::Display>(
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         #[cfg(feature = "app")]
-        BenchCommand::View {
-            json,
-            frames,
-            warmup,
-            size,
-            meshes,
-            passes,
-            view_args,
-        } => crate::app::bench::run(
-            &crate::app::bench::ViewBenchArgs {
-                json,
-                frames,
-                warmup,
-                size,
-                meshes,
-                passes,
-            },
-            &view_args,
-        ),
+        BenchCommand::View(args) => crate::app::bench::run(&args),
         BenchCommand::Env {
             json,
             steps,

@@ -26,6 +26,15 @@ fn out_dir() -> PathBuf {
     d
 }
 
+/// `so101-lab` under xvfb-run, with a runtime folder; the caller adds its arguments.
+fn under_xvfb() -> Command {
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_so101-lab"))
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    c
+}
+
 /// Runs the app headless with `args` and returns its screenshot.
 fn render(name: &str, args: &[&str]) -> Render {
     render_sized(name, (W, H), args)
@@ -36,14 +45,11 @@ fn render_sized(name: &str, (w, h): (u32, u32), args: &[&str]) -> Render {
     let out = out_dir().join(format!("{name}.png"));
     let _ = std::fs::remove_file(&out);
     let size = format!("{w}x{h}");
-    let output = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x1024x24"])
-        .arg(env!("CARGO_BIN_EXE_so101-lab"))
+    let output = under_xvfb()
         .args(["view", "--screenshot"])
         .arg(&out)
         .args(["--size", &size, "--frames", "6"])
         .args(args)
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .output()
         .expect("xvfb-run runs (tools/setup.sh installs it)");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -276,12 +282,9 @@ fn soft_render_ui_shader_draws_the_panels_in_the_same_colours() {
 /// per-pass render timings, as JSON.
 #[test]
 fn bench_view_reports_frame_times_and_render_passes() {
-    let output = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x1024x24"])
-        .arg(env!("CARGO_BIN_EXE_so101-lab"))
+    let output = under_xvfb()
         .args(["bench", "view", "--json", "--passes", "--frames", "6"])
         .args(["--warmup", "2", "--size", "320x240", "--", "--pip", "none"])
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
         .output()
         .expect("xvfb-run runs (tools/setup.sh installs it)");
     let stderr = String::from_utf8_lossy(&output.stderr);

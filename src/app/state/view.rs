@@ -100,6 +100,17 @@ pub struct ViewportRect(pub Option<Rect>);
 /// Size of the picture-in-picture view, pixels.
 pub const PIP_SIZE: UVec2 = UVec2::new(320, 240);
 
+/// Whether the software-adapter settings are in force (`view --soft-render` and the
+/// adapter; set by `soft_render::SoftwareRenderPlugin`).
+#[derive(Resource, Debug, Clone, PartialEq, Eq)]
+pub struct SoftRenderState {
+    /// They apply (the picture-in-picture at a third of the frame rate, the cheap UI shader).
+    pub active: bool,
+}
+
+/// With the settings in force, the picture-in-picture camera renders once every this many frames.
+pub const PIP_EVERY: u32 = 3;
+
 /// The image the picture-in-picture camera renders into (the UI shows it in a corner). A second
 /// camera cannot simply draw into a window viewport: its clear would wipe the main view.
 #[derive(Resource, Debug, Clone)]
